@@ -1,0 +1,82 @@
+package mcpauth
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mcpauth/mcpauth/authorize"
+	"github.com/mcpauth/mcpauth/registration"
+	"github.com/mcpauth/mcpauth/store"
+)
+
+// DefaultMaxAuthorizations bounds the authorizations one request may
+// trigger: the first, and step-ups after it (STEP-2).
+const DefaultMaxAuthorizations = 3
+
+// Config configures a [Transport]. The zero value works for a server whose
+// authorization server supports dynamic client registration, with a
+// memory store and no person to ask (so a login fails with
+// *LoginRequiredError): set Step for interactive use.
+type Config struct {
+	// Base sends the MCP requests; nil means http.DefaultTransport.
+	Base http.RoundTripper
+	// HTTPClient sends the OAuth requests (discovery, registration,
+	// tokens); nil means a client over Base.
+	HTTPClient *http.Client
+	// Store keeps credentials; nil means a new store.Memory.
+	Store store.Store
+	// Step is the person's part of an authorization, such as an
+	// authorize.Loopback that opens a browser. Nil means the transport
+	// never starts an interactive authorization.
+	Step authorize.Step
+	// Client describes this client for client ID metadata documents and
+	// dynamic registration. Unset fields get registration.Metadata.Defaults;
+	// RedirectURIs are filled from the Step.
+	Client registration.Metadata
+	// ClientIDMetadataURL is the https URL where this client's metadata
+	// document is published (REG-3). Empty disables that method.
+	ClientIDMetadataURL string
+	// PreRegistered holds clients registered by hand, by issuer (REG-5).
+	PreRegistered map[string]PreRegisteredClient
+	// Scopes are requested when neither the server's challenge nor its
+	// resource metadata names any (SCP-1's configured fallback).
+	Scopes []string
+	// DisableRefreshTokens is for clients that cannot store refresh tokens
+	// safely: it removes refresh_token from the registered grant types and
+	// never requests offline_access.
+	DisableRefreshTokens bool
+	// MaxAuthorizations bounds the authorizations one request may trigger;
+	// 0 means DefaultMaxAuthorizations.
+	MaxAuthorizations int
+	// Logger receives debug logs; nil discards them. Logs never hold
+	// tokens, secrets, codes or verifiers.
+	Logger *slog.Logger
+	// Observer, if set, is told of each step of an authorization, for a
+	// person-facing narration.
+	Observer func(Event)
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// PreRegisteredClient is a client registered by hand at one authorization
+// server.
+type PreRegisteredClient struct {
+	ClientID string
+	Secret   string
+	// AuthMethod is the token endpoint authentication method; empty picks
+	// one from the server's metadata.
+	AuthMethod string
+	// GrantTypes the client was registered for. Empty means unknown, and
+	// then offline_access is never requested (REF-3).
+	GrantTypes []string
+	// RedirectURI registered for the client; empty lets the Step choose.
+	RedirectURI string
+}
+
+func (c *Config) maxAuthorizations() int {
+	if c.MaxAuthorizations > 0 {
+		return c.MaxAuthorizations
+	}
+	return DefaultMaxAuthorizations
+}

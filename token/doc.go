@@ -1,0 +1,8 @@
+// Package token makes token endpoint requests (RFC 6749 §3.2): the
+// authorization code exchange (§4.1.3) and refresh (§6), always with the
+// resource indicator (RFC 8707 §2.2, RES-1), and authenticates the client
+// (§2.3) with the method its registration holds.
+//
+// token.go holds the token as stored, request.go the request and its
+// errors, auth.go client authentication.
+package token

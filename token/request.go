@@ -1,0 +1,235 @@
+package token
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/mcpauth/mcpauth/internal/urlcheck"
+	"github.com/mcpauth/mcpauth/scope"
+)
+
+// maxResponseBytes bounds a token response.
+const maxResponseBytes = 1 << 20
+
+// maxExpiresIn clamps expires_in: a larger value is treated as unknown.
+const maxExpiresIn = 10 * 365 * 24 * time.Hour
+
+// Endpoint is where and how to make token requests.
+type Endpoint struct {
+	URL    string // the token_endpoint
+	Issuer string // recorded in every token obtained (AS-2)
+	Auth   ClientAuth
+	// Client sends the requests; nil means http.DefaultClient.
+	Client *http.Client
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Error is an error response from the token endpoint (RFC 6749 §5.2), or
+// a response that could not be used. It never holds a credential.
+type Error struct {
+	Endpoint    string
+	StatusCode  int
+	Code        string // such as invalid_grant, invalid_client, invalid_target
+	Description string
+	// Reason explains a response that was not an RFC 6749 error body.
+	Reason string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("token request to %s failed", e.Endpoint)
+	if e.StatusCode != 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.StatusCode)
+	}
+	if e.Code != "" {
+		msg += ": " + e.Code
+	}
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	return msg
+}
+
+// Exchange redeems an authorization code (RFC 6749 §4.1.3) with its PKCE
+// verifier (RFC 7636 §4.5) and the resource (RFC 8707 §2.2). scopes are the
+// scopes requested, recorded when the response does not name the scope
+// granted.
+func (ep *Endpoint) Exchange(ctx context.Context, code, verifier, redirectURI, resource string, scopes []string) (*Token, error) {
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"code_verifier": {verifier},
+	}
+	if redirectURI != "" {
+		form.Set("redirect_uri", redirectURI)
+	}
+	if resource != "" {
+		form.Set("resource", resource)
+	}
+	return ep.Do(ctx, form, scopes)
+}
+
+// Refresh exchanges a refresh token (RFC 6749 §6) for a new access token
+// for resource (RFC 8707 §2.2; "" omits the parameter). When the response
+// carries no refresh token, the old one is kept (RFC 6749 §6 lets the
+// server keep it valid).
+func (ep *Endpoint) Refresh(ctx context.Context, old *Token, resource string) (*Token, error) {
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {old.RefreshToken},
+	}
+	if resource != "" {
+		form.Set("resource", resource)
+	}
+	if len(old.Scope) > 0 {
+		form.Set("scope", scope.Join(old.Scope))
+	}
+	t, err := ep.Do(ctx, form, old.Scope)
+	if err != nil {
+		return nil, err
+	}
+	if t.RefreshToken == "" {
+		t.RefreshToken = old.RefreshToken
+	}
+	return t, nil
+}
+
+// Do makes a token request with form, which must hold grant_type and the
+// grant's parameters; the client's authentication is added here.
+func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string) (*Token, error) {
+	if _, err := urlcheck.HTTPSOrLoopback("token_endpoint", ep.URL); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("token request: %w", err)
+	}
+	if ep.Auth != nil {
+		if err := ep.Auth.Apply(req, form, ep.URL); err != nil {
+			return nil, fmt.Errorf("client authentication: %w", err)
+		}
+	}
+	body := form.Encode()
+	req.Body = io.NopCloser(strings.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+
+	hc := ep.Client
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		// url.Error names the endpoint, never the form.
+		return nil, fmt.Errorf("token request to %s: %w", ep.URL, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("token request to %s: reading response: %w", ep.URL, err)
+	}
+	if len(raw) > maxResponseBytes {
+		return nil, &Error{Endpoint: ep.URL, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, parseError(ep.URL, resp.StatusCode, raw)
+	}
+	return ep.parseToken(raw, resp.StatusCode, requested)
+}
+
+func parseError(endpoint string, status int, raw []byte) error {
+	e := &Error{Endpoint: endpoint, StatusCode: status}
+	var body struct {
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	if json.Unmarshal(raw, &body) == nil && body.Error != "" {
+		e.Code, e.Description = body.Error, body.ErrorDescription
+	} else {
+		e.Reason = "the response is not an OAuth error object"
+	}
+	return e
+}
+
+// response is the RFC 6749 §5.1 access token response.
+type response struct {
+	AccessToken  string          `json:"access_token"`
+	TokenType    string          `json:"token_type"`
+	RefreshToken string          `json:"refresh_token"`
+	ExpiresIn    json.RawMessage `json:"expires_in"`
+	Scope        string          `json:"scope"`
+}
+
+func (ep *Endpoint) parseToken(raw []byte, status int, requested []string) (*Token, error) {
+	var r response
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, &Error{Endpoint: ep.URL, StatusCode: status, Reason: "the response is not a JSON token response"}
+	}
+	if r.AccessToken == "" {
+		return nil, &Error{Endpoint: ep.URL, StatusCode: status, Reason: "the response lacks access_token"}
+	}
+	switch {
+	case r.TokenType == "":
+		return nil, &Error{Endpoint: ep.URL, StatusCode: status, Reason: "the response lacks token_type"}
+	case !strings.EqualFold(r.TokenType, "Bearer") && !strings.EqualFold(r.TokenType, "DPoP"):
+		return nil, &Error{Endpoint: ep.URL, StatusCode: status, Reason: fmt.Sprintf("unsupported token_type %q", r.TokenType)}
+	}
+	now := time.Now()
+	if ep.Now != nil {
+		now = ep.Now()
+	}
+	t := &Token{
+		Token: oauth2.Token{
+			AccessToken:  r.AccessToken,
+			TokenType:    r.TokenType,
+			RefreshToken: r.RefreshToken,
+		},
+		Scope:    scope.Parse(r.Scope),
+		Issuer:   ep.Issuer,
+		IssuedAt: now,
+	}
+	if len(t.Scope) == 0 {
+		t.Scope = scope.Normalize(requested)
+	}
+	if d, ok := expiresIn(r.ExpiresIn); ok {
+		t.Expiry = now.Add(d)
+	}
+	return t, nil
+}
+
+// expiresIn reads expires_in, a number of seconds (RFC 6749 §5.1), also
+// when sent as a string. Zero, negative, non-finite or absurdly large
+// values count as unknown.
+func expiresIn(raw json.RawMessage) (time.Duration, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, false
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, false
+		}
+		if _, err := fmt.Sscanf(s, "%g", &f); err != nil {
+			return 0, false
+		}
+	}
+	if math.IsNaN(f) || f <= 0 || f > maxExpiresIn.Seconds() {
+		return 0, false
+	}
+	return time.Duration(f * float64(time.Second)), true
+}
