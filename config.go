@@ -1,13 +1,16 @@
 package mcpauth
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/mcpauth/mcpauth/authorize"
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/registration"
 	"github.com/mcpauth/mcpauth/store"
+	"github.com/mcpauth/mcpauth/token"
 )
 
 // DefaultMaxAuthorizations bounds the authorizations one request may
@@ -57,6 +60,34 @@ type Config struct {
 	Observer func(Event)
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	// ClientAuth, if set, chooses how the client authenticates at the
+	// token endpoint, for methods beyond none and client secrets (such as
+	// private_key_jwt, RFC 7523 §2.2). Nil means token.AuthFor.
+	ClientAuth func(c *registration.Client, md *discovery.ServerMetadata) (token.ClientAuth, error)
+	// Grant, if set, obtains tokens without a person, replacing the
+	// authorization code flow: client credentials, or a JWT bearer
+	// assertion (RFC 7523 §2.1). Discovery, the client identity and scope
+	// selection still run first.
+	Grant Grant
+}
+
+// A Grant obtains tokens at the token endpoint with no person involved.
+type Grant interface {
+	Token(ctx context.Context, r GrantRequest) (*token.Token, error)
+}
+
+// GrantRequest is what a Grant works from: the outcome of discovery,
+// registration and scope selection.
+type GrantRequest struct {
+	// Endpoint is the token endpoint, with the client's authentication.
+	Endpoint *token.Endpoint
+	Server   *discovery.ServerMetadata
+	Client   *registration.Client
+	// Resource is the resource parameter value (RES-1).
+	Resource string
+	// Scopes to request; nil omits the parameter.
+	Scopes []string
 }
 
 // PreRegisteredClient is a client registered by hand at one authorization

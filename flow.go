@@ -24,6 +24,9 @@ func (t *Transport) authorize(ctx context.Context, ch discovery.Challenge, prev 
 	if err != nil {
 		return nil, err
 	}
+	if t.cfg.Grant != nil {
+		return t.authorizeGrant(ctx, found, ch, prev)
+	}
 	if t.cfg.Step == nil {
 		return nil, &LoginRequiredError{ServerURL: t.serverURL, Reason: "no interactive step is configured to authorize with " + found.server.Issuer}
 	}
@@ -129,14 +132,8 @@ func (t *Transport) authorizeOnce(ctx context.Context, d *discovered, ch discove
 		storedClient = stored.Client
 	}
 	grants := t.grantTypesFor(md.Issuer, meta)
-	sel := scope.Select(scope.Input{
-		Challenge:      ch.Scope(),
-		Previous:       prev,
-		ResourceScopes: resourceScopes(d.resource),
-		ServerScopes:   md.ScopesSupported,
-		Configured:     scope.Union(t.cfg.Scopes, scope.Parse(t.cfg.Client.Scope)),
-		GrantTypes:     grants,
-	})
+	input := t.scopeInput(d, ch, prev, grants)
+	sel := scope.Select(input)
 	client, _, err := t.clientFor(ctx, md, storedClient, meta, sel.Scopes, session.RedirectURI())
 	if err != nil {
 		return nil, nil, err
@@ -144,9 +141,8 @@ func (t *Transport) authorizeOnce(ctx context.Context, d *discovered, ch discove
 	// The client used may hold other grant types than assumed: a stored
 	// or fresh registration records what the server granted.
 	if !slices.Equal(client.GrantTypes, grants) {
-		grants = client.GrantTypes
-		sel = scope.Select(scope.Input{Challenge: ch.Scope(), Previous: prev, ResourceScopes: resourceScopes(d.resource),
-			ServerScopes: md.ScopesSupported, Configured: scope.Union(t.cfg.Scopes, scope.Parse(t.cfg.Client.Scope)), GrantTypes: grants})
+		input.GrantTypes = client.GrantTypes
+		sel = scope.Select(input)
 	}
 	t.emit(Event{Kind: EventScope, Scope: &sel, Message: describeSelection(sel)})
 
@@ -171,14 +167,70 @@ func (t *Transport) authorizeOnce(ctx context.Context, d *discovered, ch discove
 	}
 	t.emit(Event{Kind: EventAuthorization, Message: "authorization code received; state and iss verified"})
 
-	ep := t.endpoint(md, client)
+	ep, err := t.endpoint(md, client)
+	if err != nil {
+		return nil, nil, err
+	}
 	tok, err := ep.Exchange(ctx, code, req.Verifier, req.RedirectURI, d.canonical, sel.Scopes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mcpauth: exchanging the authorization code: %w", err)
 	}
 	t.emit(Event{Kind: EventToken, Token: describeToken(tok, t), Message: tokenMessage("access token received", tok, t)})
 
-	rec, err := t.store.Update(ctx, store.Key{Resource: t.serverURL, Issuer: md.Issuer}, func(r *store.Record) (*store.Record, error) {
+	rec, err := t.saveGrant(ctx, d, client, tok, sel.Scopes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tok, rec, nil
+}
+
+// authorizeGrant obtains a token with the configured Grant, with no
+// person: discovery and scope selection as usual, then the grant at the
+// token endpoint, then the store.
+func (t *Transport) authorizeGrant(ctx context.Context, d *discovered, ch discovery.Challenge, prev []string) (*token.Token, error) {
+	md := d.server
+	key := store.Key{Resource: t.serverURL, Issuer: md.Issuer}
+	stored, err := t.store.Load(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("mcpauth: reading the credential store: %w", err)
+	}
+	meta := t.clientMetadata("")
+	var storedClient *registration.Client
+	if stored != nil {
+		storedClient = stored.Client
+	}
+	grants := t.grantTypesFor(md.Issuer, meta)
+	input := t.scopeInput(d, ch, prev, grants)
+	sel := scope.Select(input)
+	client, _, err := t.clientFor(ctx, md, storedClient, meta, sel.Scopes, "")
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(client.GrantTypes, grants) {
+		input.GrantTypes = client.GrantTypes
+		sel = scope.Select(input)
+	}
+	t.emit(Event{Kind: EventScope, Scope: &sel, Message: describeSelection(sel)})
+	ep, err := t.endpoint(md, client)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := t.cfg.Grant.Token(ctx, GrantRequest{Endpoint: ep, Server: md, Client: client, Resource: d.canonical, Scopes: sel.Scopes})
+	if err != nil {
+		return nil, fmt.Errorf("mcpauth: token request at %s: %w", md.Issuer, err)
+	}
+	t.emit(Event{Kind: EventToken, Token: describeToken(tok, t), Message: tokenMessage("access token received", tok, t)})
+	rec, err := t.saveGrant(ctx, d, client, tok, sel.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	t.setCurrent(rec)
+	return tok, nil
+}
+
+// saveGrant stores a newly obtained grant with what discovery found.
+func (t *Transport) saveGrant(ctx context.Context, d *discovered, client *registration.Client, tok *token.Token, requested []string) (*store.Record, error) {
+	rec, err := t.store.Update(ctx, store.Key{Resource: t.serverURL, Issuer: d.server.Issuer}, func(r *store.Record) (*store.Record, error) {
 		if r == nil {
 			r = &store.Record{}
 		}
@@ -186,27 +238,34 @@ func (t *Transport) authorizeOnce(ctx context.Context, d *discovered, ch discove
 		r.Token = tok
 		r.Client = client
 		r.ResourceMetadata = d.resource
-		r.ServerMetadata = md
+		r.ServerMetadata = d.server
 		r.DiscoveredAt = t.now()
-		r.RequestedScopes = sel.Scopes
+		r.RequestedScopes = requested
 		r.UpdatedAt = t.now()
 		return r, nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("mcpauth: saving credentials: %w", err)
+		return nil, fmt.Errorf("mcpauth: saving credentials: %w", err)
 	}
-	return tok, rec, nil
+	return rec, nil
 }
 
 // endpoint returns the token endpoint for client at the server md.
-func (t *Transport) endpoint(md *discovery.ServerMetadata, client *registration.Client) *token.Endpoint {
+func (t *Transport) endpoint(md *discovery.ServerMetadata, client *registration.Client) (*token.Endpoint, error) {
+	auth := token.AuthFor(client, md.TokenEndpointAuthMethodsSupported)
+	if t.cfg.ClientAuth != nil {
+		var err error
+		if auth, err = t.cfg.ClientAuth(client, md); err != nil {
+			return nil, fmt.Errorf("mcpauth: client authentication for %s: %w", md.Issuer, err)
+		}
+	}
 	return &token.Endpoint{
 		URL:    md.TokenEndpoint,
 		Issuer: md.Issuer,
-		Auth:   token.AuthFor(client, md.TokenEndpointAuthMethodsSupported),
+		Auth:   auth,
 		Client: t.hc,
 		Now:    t.cfg.Now,
-	}
+	}, nil
 }
 
 // staleRegistration reports a token or registration error that means the
@@ -227,6 +286,18 @@ func staleRegistration(err error) bool {
 		}
 	}
 	return false
+}
+
+// scopeInput gathers what scope selection decides from.
+func (t *Transport) scopeInput(d *discovered, ch discovery.Challenge, prev, grants []string) scope.Input {
+	return scope.Input{
+		Challenge:      ch.Scope(),
+		Previous:       prev,
+		ResourceScopes: resourceScopes(d.resource),
+		ServerScopes:   d.server.ScopesSupported,
+		Configured:     scope.Union(t.cfg.Scopes, scope.Parse(t.cfg.Client.Scope)),
+		GrantTypes:     grants,
+	}
 }
 
 func resourceScopes(prm *discovery.ResourceMetadata) []string {

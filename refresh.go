@@ -89,7 +89,10 @@ func (t *Transport) refresh(ctx context.Context, rec *store.Record) (*token.Toke
 // unless the issuer is known to reject it; on a rejection it retries once
 // without and remembers that in rec.
 func (t *Transport) refreshRecord(ctx context.Context, rec *store.Record) (*token.Token, error) {
-	ep := t.endpoint(rec.ServerMetadata, rec.Client)
+	ep, err := t.endpoint(rec.ServerMetadata, rec.Client)
+	if err != nil {
+		return nil, err
+	}
 	resource := rec.CanonicalResource
 	if rec.OmitResourceOnRefresh {
 		resource = ""

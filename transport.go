@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,9 +149,19 @@ func (t *Transport) send(req *http.Request, tok *token.Token) (*http.Response, e
 		r.Body = body
 	}
 	if tok != nil {
-		r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		r.Header.Set("Authorization", authScheme(tok)+" "+tok.AccessToken)
 	}
 	return t.base.RoundTrip(r)
+}
+
+// authScheme returns the Authorization scheme for tok: DPoP for a
+// DPoP-bound token (RFC 9449 §7.1), Bearer otherwise (RFC 6750 §2.1,
+// TOK-1). A lower-case "bearer" token_type still yields "Bearer".
+func authScheme(tok *token.Token) string {
+	if strings.EqualFold(tok.TokenType, "DPoP") {
+		return "DPoP"
+	}
+	return "Bearer"
 }
 
 // forServer reports whether u is on the MCP server's origin.
