@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 	"strings"
 
 	"github.com/mcpauth/mcpauth/authorize"
@@ -20,9 +21,12 @@ import (
 // ch is the challenge that triggered it; prev, for a step-up, the scopes
 // requested before.
 func (t *Transport) authorize(ctx context.Context, ch discovery.Challenge, prev []string) (*token.Token, error) {
-	found, err := t.discover(ctx, ch.ResourceMetadata())
-	if err != nil {
-		return nil, err
+	found := t.cachedDiscovery(ch, prev)
+	if found == nil {
+		var err error
+		if found, err = t.discover(ctx, ch.ResourceMetadata()); err != nil {
+			return nil, err
+		}
 	}
 	if t.cfg.Grant != nil {
 		return t.authorizeGrant(ctx, found, ch, prev)
@@ -66,6 +70,29 @@ type discovered struct {
 	server   *discovery.ServerMetadata
 	// canonical is the resource parameter value (RES-1).
 	canonical string
+}
+
+// discoveryTTL bounds how long stored discovery results are reused.
+const discoveryTTL = time.Hour
+
+// cachedDiscovery returns the discovery results of the record in use for a
+// step-up (prev set), when they are recent and the challenge points at the
+// same resource metadata. A 401 always discovers afresh: it may mean the
+// resource moved to another authorization server (AS-2).
+func (t *Transport) cachedDiscovery(ch discovery.Challenge, prev []string) *discovered {
+	if len(prev) == 0 {
+		return nil
+	}
+	t.mu.RLock()
+	rec := t.cur
+	t.mu.RUnlock()
+	if rec == nil || rec.ServerMetadata == nil || rec.CanonicalResource == "" || t.now().Sub(rec.DiscoveredAt) > discoveryTTL {
+		return nil
+	}
+	if hint := ch.ResourceMetadata(); hint != "" && (rec.ResourceMetadata == nil || rec.ResourceMetadata.URL != hint) {
+		return nil
+	}
+	return &discovered{resource: rec.ResourceMetadata, server: rec.ServerMetadata, canonical: rec.CanonicalResource}
 }
 
 // discover finds the protected resource metadata and the authorization

@@ -25,8 +25,9 @@ type ResourceMetadata struct {
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 	DPoPBoundAccessTokensRequired bool     `json:"dpop_bound_access_tokens_required,omitempty"`
 
-	// URL is where the document was found. It is not part of the document.
-	URL string `json:"-"`
+	// URL is where the document was found. It is not part of RFC 9728's
+	// document; it is kept so stored metadata says where it came from.
+	URL string `json:"url,omitempty"`
 }
 
 // ResourceMismatchError reports a protected resource metadata document
