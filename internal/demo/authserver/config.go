@@ -53,6 +53,12 @@ type Config struct {
 	// of a new one (no reuse detection then).
 	DisableRotation bool
 
+	// StrictRotation revokes the grant on any reuse of a rotated refresh
+	// token. By default a rotated token is accepted again while its
+	// successor has never been presented (a lost response); reuse after the
+	// successor was used always revokes the grant.
+	StrictRotation bool
+
 	// AutoApprove (headless mode) approves every authorization request as a
 	// person clicking "Approve" would, answering 302 straight to the
 	// redirect_uri.

@@ -140,3 +140,45 @@ func audHas(aud any, want string) bool {
 	}
 	return false
 }
+
+// A rotated refresh token whose successor was never presented is accepted
+// once more (the client lost the response); the abandoned successor is then
+// refused, and once the new successor is used, the old token's reuse
+// revokes the grant. StrictRotation refuses even the first retry.
+func TestRefresh_LostResponseRetry(t *testing.T) {
+	s := start(t, authserver.Config{AutoApprove: true})
+	reg, tok := offlineToken(t, s)
+	rt0 := tok.RefreshToken
+
+	status, body := postToken(t, s, refreshForm(reg.ClientID, rt0))
+	if status != 200 {
+		t.Fatalf("refresh: %d %v", status, body)
+	}
+	lost := body["refresh_token"].(string)
+	status, body = postToken(t, s, refreshForm(reg.ClientID, rt0))
+	if status != 200 {
+		t.Fatalf("retry after a lost response: %d %v, want 200", status, body)
+	}
+	rt1 := body["refresh_token"].(string)
+	if status, body = postToken(t, s, refreshForm(reg.ClientID, lost)); status != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("abandoned successor: %d %v, want invalid_grant", status, body)
+	}
+	if status, body = postToken(t, s, refreshForm(reg.ClientID, rt1)); status != 200 {
+		t.Fatalf("refresh with the live successor: %d %v", status, body)
+	}
+	if status, body = postToken(t, s, refreshForm(reg.ClientID, rt0)); status != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("reuse after the successor was used: %d %v, want invalid_grant", status, body)
+	}
+	if st := s.Stats(); st.LostResponseRetries != 1 || st.GrantsRevokedForReuse != 1 {
+		t.Errorf("stats = %+v, want 1 lost-response retry and 1 revocation", st)
+	}
+
+	strict := start(t, authserver.Config{AutoApprove: true, StrictRotation: true})
+	reg, tok = offlineToken(t, strict)
+	if status, _ := postToken(t, strict, refreshForm(reg.ClientID, tok.RefreshToken)); status != 200 {
+		t.Fatal("first refresh failed")
+	}
+	if status, body := postToken(t, strict, refreshForm(reg.ClientID, tok.RefreshToken)); status != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("strict rotation retry: %d %v, want invalid_grant", status, body)
+	}
+}

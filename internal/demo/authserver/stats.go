@@ -15,6 +15,7 @@ type Stats struct {
 	AccessTokensIssued    int
 	RefreshTokensIssued   int // new refresh tokens handed out (code flow and rotation)
 	GrantsRevokedForReuse int // grants revoked because a rotated refresh token was replayed
+	LostResponseRetries   int // rotated refresh tokens accepted again because their successor was never used
 	CodeReplays           int // authorization codes presented a second time
 	ConsentApproved       int // approvals, clicked or automatic
 	ConsentDenied         int

@@ -24,6 +24,9 @@ type refreshRecord struct {
 	authTime time.Time
 	expires  time.Time
 	rotated  bool // already exchanged for a successor
+	// successor is the tokenKey of the refresh token this one was
+	// exchanged for.
+	successor string
 }
 
 // grantRecord ties together the refresh tokens of one authorization.
@@ -96,9 +99,15 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 			id, exp := s.newAccessLocked(req)
 			return id, current, exp, nil
 		}
+		if old.rotated {
+			// A retry after a lost response (checkRefreshLocked allowed
+			// it): the successor was never used, so abandon it.
+			delete(s.refresh, old.successor)
+			s.stats.add(func(st *Stats) { st.LostResponseRetries++ })
+		}
 		old.rotated = true
 		rec = *old
-		rec.rotated = false
+		rec.rotated, rec.successor = false, ""
 		rec.resource = r.resource // may have been bound on this request
 	default:
 		return "", "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
@@ -106,19 +115,30 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 	rec.expires = time.Now().Add(s.cfg.RefreshTokenLifetime)
 	token := randomString(32)
 	s.refresh[tokenKey(token)] = &rec
+	if _, ok := req.(*refreshRequest); ok && !s.cfg.DisableRotation {
+		s.refresh[tokenKey(current)].successor = tokenKey(token)
+	}
 	s.stats.add(func(st *Stats) { st.RefreshTokensIssued++ })
 	id, exp := s.newAccessLocked(req)
 	return id, token, exp, nil
 }
 
 // checkRefreshLocked refuses revoked, expired and replayed refresh tokens;
-// a replay revokes the grant.
+// a replay revokes the grant. Unless StrictRotation is set, a rotated token
+// whose successor was never presented is still accepted once more: the
+// client most likely never received the response (a crash or a dropped
+// connection), as providers with a reuse interval allow.
 func (s *storage) checkRefreshLocked(r *refreshRecord) error {
 	if g := s.grants[r.grantID]; g == nil || g.revoked {
 		return oidc.ErrInvalidGrant().WithDescription("refresh token revoked").WithParent(errRevoked)
 	}
 	if time.Now().After(r.expires) {
 		return oidc.ErrInvalidGrant().WithDescription("refresh token expired")
+	}
+	if r.rotated && !s.cfg.StrictRotation {
+		if succ := s.refresh[r.successor]; succ != nil && !succ.rotated {
+			return nil
+		}
 	}
 	if r.rotated {
 		s.stats.add(func(st *Stats) { st.GrantsRevokedForReuse++ })
