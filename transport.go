@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -31,6 +32,10 @@ import (
 type Transport struct {
 	serverURL string
 	origin    string
+	scheme    string // of serverURL, as written
+	host      string // of serverURL, as written
+
+	authCache atomic.Pointer[authValue]
 	cfg       Config
 	base      http.RoundTripper
 	hc        *http.Client
@@ -54,6 +59,8 @@ func NewTransport(serverURL string, cfg Config) (*Transport, error) {
 	t := &Transport{
 		serverURL: serverURL,
 		origin:    urlcheck.Origin(u),
+		scheme:    u.Scheme,
+		host:      u.Host,
 		cfg:       cfg,
 		base:      cfg.Base,
 		hc:        cfg.HTTPClient,
@@ -107,13 +114,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var prevScopes []string
 	for attempt := 0; ; attempt++ {
-		resp, err := t.send(req, tok)
+		resp, err := t.send(req, tok, attempt)
 		if err != nil {
 			return nil, err
 		}
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized:
-			if attempt >= t.cfg.maxAuthorizations() {
+			if attempt >= t.cfg.maxAuthorizations() || (tok != nil && isDPoPNonce(resp)) {
 				return resp, nil
 			}
 			ch := challengeOf(resp)
@@ -139,19 +146,44 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // send sends a copy of req carrying tok, with a fresh body.
-func (t *Transport) send(req *http.Request, tok *token.Token) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	if req.GetBody != nil {
+// The first attempt sends req's own body; a retry rewinds it with GetBody.
+func (t *Transport) send(req *http.Request, tok *token.Token, attempt int) (*http.Response, error) {
+	r := new(http.Request)
+	*r = *req
+	r.Header = req.Header.Clone()
+	if attempt > 0 && req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
 			return nil, fmt.Errorf("mcpauth: rewinding request body: %w", err)
 		}
 		r.Body = body
 	}
+	if r.Header == nil {
+		r.Header = make(http.Header, 1)
+	}
 	if tok != nil {
-		r.Header.Set("Authorization", authScheme(tok)+" "+tok.AccessToken)
+		r.Header["Authorization"] = []string{t.authorization(tok)}
+	} else {
+		delete(r.Header, "Authorization")
 	}
 	return t.base.RoundTrip(r)
+}
+
+// authValue caches the Authorization header value of one token, so the
+// hot path does not build the same string for every request.
+type authValue struct {
+	tok   *token.Token
+	value string
+}
+
+// authorization returns the Authorization header value for tok.
+func (t *Transport) authorization(tok *token.Token) string {
+	if c := t.authCache.Load(); c != nil && c.tok == tok {
+		return c.value
+	}
+	v := authScheme(tok) + " " + tok.AccessToken
+	t.authCache.Store(&authValue{tok: tok, value: v})
+	return v
 }
 
 // authScheme returns the Authorization scheme for tok: DPoP for a
@@ -166,7 +198,13 @@ func authScheme(tok *token.Token) string {
 
 // forServer reports whether u is on the MCP server's origin.
 func (t *Transport) forServer(u *url.URL) bool {
-	return u != nil && urlcheck.Origin(u) == t.origin
+	if u == nil {
+		return false
+	}
+	if u.Scheme == t.scheme && u.Host == t.host {
+		return true // the common case, without building strings
+	}
+	return urlcheck.Origin(u) == t.origin
 }
 
 // replayable makes sure req's body can be sent again after an
@@ -197,6 +235,20 @@ func challengeOf(resp *http.Response) discovery.Challenge {
 
 func isInsufficientScope(resp *http.Response) bool {
 	return challengeOf(resp).Error() == "insufficient_scope"
+}
+
+// isDPoPNonce reports a 401 asking for a DPoP nonce (RFC 9449 §9): the
+// token is fine and a new authorization would not help. The proof layer
+// (ext/dpop) retries with the nonce; an answer that still asks for one is
+// the caller's.
+func isDPoPNonce(resp *http.Response) bool {
+	cs, _ := discovery.ParseResponse(resp)
+	for _, c := range cs {
+		if c.Is("DPoP") && c.Error() == "use_dpop_nonce" {
+			return true
+		}
+	}
+	return false
 }
 
 func discard(resp *http.Response) {
