@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/mcpauth/mcpauth/discovery"
@@ -54,20 +55,37 @@ type Record struct {
 	UpdatedAt  time.Time         `json:"updated_at,omitzero"`
 }
 
-// Clone returns a deep enough copy of r that changing the copy's fields,
-// token and client never changes r.
+// Clone returns a deep copy of r: changing the copy, its token, client,
+// metadata or any slice in them never changes r.
 func (r *Record) Clone() *Record {
 	if r == nil {
 		return nil
 	}
 	c := *r
+	c.RequestedScopes = slices.Clone(r.RequestedScopes)
 	if r.Token != nil {
 		t := *r.Token
+		t.Scope = slices.Clone(t.Scope)
 		c.Token = &t
 	}
 	if r.Client != nil {
 		cl := *r.Client
+		cl.GrantTypes = slices.Clone(cl.GrantTypes)
+		cl.RedirectURIs = slices.Clone(cl.RedirectURIs)
 		c.Client = &cl
+	}
+	if r.ResourceMetadata != nil {
+		m := *r.ResourceMetadata
+		m.AuthorizationServers = slices.Clone(m.AuthorizationServers)
+		m.ScopesSupported = slices.Clone(m.ScopesSupported)
+		m.BearerMethodsSupported = slices.Clone(m.BearerMethodsSupported)
+		m.DPoPSigningAlgValuesSupported = slices.Clone(m.DPoPSigningAlgValuesSupported)
+		c.ResourceMetadata = &m
+	}
+	if r.ServerMetadata != nil {
+		m := *r.ServerMetadata // its slices are never modified in place; copy the struct
+		m.ScopesSupported = slices.Clone(m.ScopesSupported)
+		c.ServerMetadata = &m
 	}
 	if r.Extensions != nil {
 		c.Extensions = make(map[string][]byte, len(r.Extensions))
