@@ -198,7 +198,8 @@ func run(ctx context.Context, srv *Servers, opts Options) (*Report, error) {
 	st := srv.Auth.Stats()
 	rep.AuthorizationRequests, rep.TokenRequests, rep.Registrations = st.AuthorizationRequests, st.TokenRequests, st.Registrations
 	n.step("Done")
-	n.info("authorization requests: %d, registrations: %d, token requests: %v", rep.AuthorizationRequests, rep.Registrations, rep.TokenRequests)
+	n.info("at the authorization server: %d authorization requests, %d registration, %d code exchanges, %d refreshes",
+		rep.AuthorizationRequests, rep.Registrations, rep.TokenRequests["authorization_code"], rep.TokenRequests["refresh_token"])
 	return rep, nil
 }
 
