@@ -40,17 +40,17 @@ func (t *Transport) authorize(ctx context.Context, ch discovery.Challenge, prev 
 		return nil, fmt.Errorf("mcpauth: reading the credential store: %w", err)
 	}
 
-	session, err := t.cfg.Step.Start(ctx, preferredRedirect(stored, t.cfg.PreRegistered[found.server.Issuer]))
-	if err != nil {
-		return nil, fmt.Errorf("mcpauth: starting the authorization step: %w", err)
-	}
-	defer session.Close()
-
 	// A stored registration that the server no longer accepts is replaced
 	// once (issue: stale registrations must never leave the user stuck).
+	// Each attempt has its own session: a session receives one redirect.
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {
+		session, err := t.cfg.Step.Start(ctx, preferredRedirect(stored, t.cfg.PreRegistered[found.server.Issuer]))
+		if err != nil {
+			return nil, fmt.Errorf("mcpauth: starting the authorization step: %w", err)
+		}
 		tok, rec, err := t.authorizeOnce(ctx, found, ch, prev, stored, session, attempt > 0)
+		session.Close()
 		if err == nil {
 			t.setCurrent(rec)
 			return tok, nil
@@ -137,6 +137,16 @@ func (t *Transport) discover(ctx context.Context, hint string) (*discovered, err
 	} else {
 		t.emit(Event{Kind: EventServerMetadata, ServerMetadata: md, Message: fmt.Sprintf("authorization server metadata for %s found at %s", md.Issuer, md.URL)})
 	}
+	if t.cfg.Grant != nil {
+		// A grant with no person (client credentials, JWT bearer) needs
+		// the token endpoint only: PKCE and the authorization endpoint
+		// belong to the authorization code flow, and servers for these
+		// grants may publish neither.
+		if md.TokenEndpoint == "" {
+			return nil, &discovery.DocumentError{Document: "authorization server metadata", URL: md.URL, Reason: "it has no token_endpoint"}
+		}
+		return &d, nil
+	}
 	if !md.SupportsPKCE() {
 		return nil, &PKCEUnsupportedError{Issuer: md.Issuer, MetadataURL: md.URL, Methods: md.CodeChallengeMethodsSupported}
 	}
@@ -168,7 +178,7 @@ func (t *Transport) authorizeOnce(ctx context.Context, d *discovered, ch discove
 	// The client used may hold other grant types than assumed: a stored
 	// or fresh registration records what the server granted.
 	if !slices.Equal(client.GrantTypes, grants) {
-		input.GrantTypes = client.GrantTypes
+		input.GrantTypes = t.scopeGrants(client.GrantTypes)
 		sel = scope.Select(input)
 	}
 	t.emit(Event{Kind: EventScope, Scope: &sel, Message: describeSelection(sel)})
@@ -234,7 +244,7 @@ func (t *Transport) authorizeGrant(ctx context.Context, d *discovered, ch discov
 		return nil, err
 	}
 	if !slices.Equal(client.GrantTypes, grants) {
-		input.GrantTypes = client.GrantTypes
+		input.GrantTypes = t.scopeGrants(client.GrantTypes)
 		sel = scope.Select(input)
 	}
 	t.emit(Event{Kind: EventScope, Scope: &sel, Message: describeSelection(sel)})
@@ -323,8 +333,19 @@ func (t *Transport) scopeInput(d *discovered, ch discovery.Challenge, prev, gran
 		ResourceScopes: resourceScopes(d.resource),
 		ServerScopes:   d.server.ScopesSupported,
 		Configured:     scope.Union(t.cfg.Scopes, scope.Parse(t.cfg.Client.Scope)),
-		GrantTypes:     grants,
+		GrantTypes:     t.scopeGrants(grants),
 	}
+}
+
+// scopeGrants returns the grant types scope selection may count on:
+// without refresh_token when refresh tokens are disabled, whatever a
+// pre-registered client declares or a server registered, so that
+// offline_access is never requested then (Config.DisableRefreshTokens).
+func (t *Transport) scopeGrants(grants []string) []string {
+	if !t.cfg.DisableRefreshTokens {
+		return grants
+	}
+	return slices.DeleteFunc(slices.Clone(grants), func(g string) bool { return g == registration.GrantRefreshToken })
 }
 
 func resourceScopes(prm *discovery.ResourceMetadata) []string {

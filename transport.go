@@ -113,6 +113,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	var prevScopes []string
+	refused := false // a 401 of this request was handled already
 	for attempt := 0; ; attempt++ {
 		resp, err := t.send(req, tok, attempt)
 		if err != nil {
@@ -125,9 +126,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			ch := challengeOf(resp)
 			discard(resp)
-			if tok, err = t.unauthorized(ctx, ch, tok); err != nil {
+			if tok, err = t.unauthorized(ctx, ch, tok, !refused); err != nil {
 				return nil, err
 			}
+			refused = true
 		case resp.StatusCode == http.StatusForbidden && isInsufficientScope(resp):
 			ch := challengeOf(resp)
 			if attempt >= t.cfg.maxAuthorizations() {
@@ -358,20 +360,25 @@ func (t *Transport) setCurrent(rec *store.Record) {
 	t.mu.Unlock()
 }
 
-// unauthorized handles a 401: a token that was sent and can be refreshed
-// is refreshed first, since the server may simply consider it expired;
-// otherwise, or when that fails, the client authorizes afresh.
-func (t *Transport) unauthorized(ctx context.Context, ch discovery.Challenge, sent *token.Token) (*token.Token, error) {
-	if sent != nil && sent.CanRefresh() {
-		if rec, _ := t.current(ctx); rec != nil && rec.Token != nil && rec.Token.AccessToken == sent.AccessToken {
-			if tok, err := t.refresh(ctx, rec); err == nil {
-				return tok, nil
-			} else {
-				t.log.Debug("mcpauth: refresh after 401 failed; authorizing", "err", err)
-			}
-		} else if rec != nil && rec.Token != nil && rec.Token.AccessToken != sent.AccessToken {
-			// Another request already replaced the token.
-			return rec.Token, nil
+// unauthorized handles a 401. A token another request obtained
+// meanwhile is used, also when this request went out without one.
+// Otherwise a token that was sent and can be refreshed is refreshed first,
+// since the server may simply consider it expired, but only on the first
+// 401 of a request (mayRefresh): a refreshed token refused too means the
+// grant is of no use here, for example because the server moved to
+// another authorization server (AS-2). Otherwise, or when the refresh
+// fails, the client authorizes afresh.
+func (t *Transport) unauthorized(ctx context.Context, ch discovery.Challenge, sent *token.Token, mayRefresh bool) (*token.Token, error) {
+	rec, _ := t.current(ctx)
+	if rec != nil && rec.Token != nil && (sent == nil || rec.Token.AccessToken != sent.AccessToken) && rec.Token.Fresh(t.now()) {
+		// Another request already replaced the token.
+		return rec.Token, nil
+	}
+	if mayRefresh && sent != nil && sent.CanRefresh() && rec != nil && rec.Token != nil && rec.Token.AccessToken == sent.AccessToken {
+		if tok, err := t.refresh(ctx, rec); err == nil {
+			return tok, nil
+		} else {
+			t.log.Debug("mcpauth: refresh after 401 failed; authorizing", "err", err)
 		}
 	}
 	return t.authorizeShared(ctx, ch, nil)

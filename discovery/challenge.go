@@ -146,7 +146,8 @@ func (p *challengeParser) parseParamsOrToken68(c *Challenge) error {
 		p.pos++ // '='
 		p.skipSpaces()
 		var value string
-		if !p.done() && p.peek() == '"' {
+		quoted := !p.done() && p.peek() == '"'
+		if quoted {
 			v, err := p.quoted()
 			if err != nil {
 				return err
@@ -158,11 +159,14 @@ func (p *challengeParser) parseParamsOrToken68(c *Challenge) error {
 				return p.fail("expected a token or quoted string after " + name + "=")
 			}
 		}
+		p.skipSpaces()
 		key := strings.ToLower(name)
-		if _, dup := c.Params[key]; !dup {
+		if _, dup := c.Params[key]; !dup && (quoted || p.done() || p.peek() == ',') {
+			// A token value the fault cuts short (an unquoted URL stops
+			// at ':') is not kept: a truncated resource_metadata must
+			// never be acted on.
 			c.Params[key] = value
 		}
-		p.skipSpaces()
 		if p.done() {
 			return nil
 		}

@@ -42,6 +42,10 @@ func runAuthScenario(ctx context.Context, serverURL, scenario string, confCtx ma
 		secret, _ := confCtx["client_secret"].(string)
 		cfg.PreRegistered = map[string]mcpauth.PreRegisteredClient{issuer: {ClientID: id, Secret: secret}}
 	}
+	// The ext-auth extensions (auth_extensions.go).
+	if err := configureExtension(ctx, serverURL, scenario, confCtx, &cfg); err != nil {
+		return fmt.Errorf("configuring %s: %w", scenario, err)
+	}
 	tr, err := mcpauth.NewTransport(serverURL, cfg)
 	if err != nil {
 		return err
