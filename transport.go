@@ -246,7 +246,7 @@ func isInsufficientScope(resp *http.Response) bool {
 func isDPoPNonce(resp *http.Response) bool {
 	cs, _ := discovery.ParseResponse(resp)
 	for _, c := range cs {
-		if c.Is("DPoP") && c.Error() == "use_dpop_nonce" {
+		if c.HasScheme("DPoP") && c.Error() == "use_dpop_nonce" {
 			return true
 		}
 	}

@@ -22,8 +22,8 @@ type Challenge struct {
 	Token68 string
 }
 
-// Is reports whether c uses scheme, compared case-insensitively.
-func (c Challenge) Is(scheme string) bool { return strings.EqualFold(c.Scheme, scheme) }
+// HasScheme reports whether c uses scheme, compared case-insensitively.
+func (c Challenge) HasScheme(scheme string) bool { return strings.EqualFold(c.Scheme, scheme) }
 
 // ResourceMetadata returns the resource_metadata parameter (RFC 9728 §5.1).
 func (c Challenge) ResourceMetadata() string { return c.Params["resource_metadata"] }
@@ -44,7 +44,7 @@ type Challenges []Challenge
 // Find returns the first challenge with the given scheme.
 func (cs Challenges) Find(scheme string) (Challenge, bool) {
 	for _, c := range cs {
-		if c.Is(scheme) {
+		if c.HasScheme(scheme) {
 			return c, true
 		}
 	}

@@ -192,7 +192,7 @@ func asksForNonce(resp *http.Response) bool {
 	case http.StatusUnauthorized:
 		cs, _ := discovery.ParseResponse(resp)
 		for _, c := range cs {
-			if c.Is("DPoP") && c.Error() == "use_dpop_nonce" {
+			if c.HasScheme("DPoP") && c.Error() == "use_dpop_nonce" {
 				return true
 			}
 		}
