@@ -1,0 +1,20 @@
+// Command mcpauth logs in to MCP servers with OAuth, prints tokens for
+// scripts, diagnoses servers' authorization setups, and serves remote MCP
+// servers over stdio with authorization. Run `mcpauth --help`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mcpauth/mcpauth/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Execute(ctx, cli.NewFactory(cli.System()), os.Args[1:])
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,293 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpauth/mcpauth/internal/demo/authserver"
+)
+
+// buildDir holds binaries built for the process tests; TestMain removes it.
+var buildDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+var (
+	buildOnce sync.Map // package path → *buildResult
+)
+
+type buildResult struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// binary builds a main package of this module once per test run.
+func binary(t testing.TB, pkg string) string {
+	t.Helper()
+	v, _ := buildOnce.LoadOrStore(pkg, &buildResult{})
+	br := v.(*buildResult)
+	br.once.Do(func() {
+		if buildDir == "" {
+			if buildDir, br.err = os.MkdirTemp("", "mcpauth-bin-"); br.err != nil {
+				return
+			}
+		}
+		br.path = filepath.Join(buildDir, filepath.Base(pkg))
+		out, err := exec.Command("go", "build", "-o", br.path, pkg).CombinedOutput()
+		if err != nil {
+			br.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	})
+	if br.err != nil {
+		t.Fatal(br.err)
+	}
+	return br.path
+}
+
+const (
+	mcpauthPkg  = "github.com/mcpauth/mcpauth/cmd/mcpauth"
+	directPkg   = "github.com/mcpauth/mcpauth/internal/cli/testdata/directclient"
+	benchProtov = "2025-11-25"
+)
+
+// proxyCmd is `mcpauth proxy URL` as a process, with the demo's file store.
+func (d *demo) proxyCmd(t testing.TB, stderr *bytes.Buffer) *exec.Cmd {
+	cmd := exec.Command(binary(t, mcpauthPkg), "--store", "file", "proxy", d.url)
+	cmd.Env = append(os.Environ(), "MCPAUTH_HOME="+d.home, "BROWSER=true", "NO_COLOR=1")
+	cmd.Stderr = stderr
+	return cmd
+}
+
+// The built binary as an MCP client would run it: go-sdk's CommandTransport
+// starts `mcpauth proxy`, which uses the stored credentials; the client
+// lists tools, calls one, receives the server's notification, and the
+// process exits 0 when the client closes its stdin.
+func TestProxyProcess(t *testing.T) {
+	d := startDemo(t, authserver.Config{AutoApprove: true})
+	if r := d.run(t, "login", d.url); r.code != 0 {
+		t.Fatal("login failed")
+	}
+	var stderr bytes.Buffer
+	cmd := d.proxyCmd(t, &stderr)
+	var progress atomic.Int32
+	c := mcp.NewClient(&mcp.Implementation{Name: "process-test", Version: "1"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(context.Context, *mcp.ProgressNotificationClientRequest) { progress.Add(1) },
+	})
+	ctx := testCtx(t, time.Minute)
+	cs, err := c.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v\n%s", err, stderr.String())
+	}
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil || len(tools.Tools) != 3 {
+		t.Fatalf("tools/list: %v", err)
+	}
+	params := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "from a process"}}
+	params.SetProgressToken(7)
+	res, err := cs.CallTool(ctx, params)
+	if err != nil || res.Content[0].(*mcp.TextContent).Text != "from a process" {
+		t.Fatalf("echo: %v", err)
+	}
+	if !eventually(func() bool { return progress.Load() == 1 }) {
+		t.Errorf("progress notifications = %d", progress.Load())
+	}
+	if err := cs.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 0 {
+		t.Errorf("proxy exit: %v\n%s", cmd.ProcessState, stderr.String())
+	}
+	if d.as.Stats().AuthorizationRequests != 1 {
+		t.Error("the proxy did not reuse the stored credentials")
+	}
+	assertNoSecrets(t, "proxy stderr", stderr.String(), d.secrets(t))
+	t.Logf("proxy stderr:\n%s", stderr.String())
+}
+
+// benchEnv is a logged-in demo for the benchmarks.
+func benchEnv(b *testing.B) *demo {
+	b.Helper()
+	binary(b, mcpauthPkg) // built before any timing
+	binary(b, directPkg)
+	d := startDemo(b, authserver.Config{AutoApprove: true})
+	if r := d.run(b, "login", d.url); r.code != 0 {
+		b.Fatal("login failed")
+	}
+	return d
+}
+
+// directSession is go-sdk's own Streamable HTTP client, through an
+// mcpauth transport on the same store: the baseline.
+func (d *demo) directSession(b *testing.B) *mcp.ClientSession {
+	b.Helper()
+	f, _, _ := d.factory(runOpts{})
+	f.opts.store = "file"
+	ctx := context.Background()
+	ac, err := f.newAuthClient(ctx, d.url, clientOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := mcp.NewClient(&mcp.Implementation{Name: "direct", Version: "1"}, nil)
+	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: d.url, HTTPClient: ac.httpClient()}, &mcp.ClientSessionOptions{ProtocolVersion: benchProtov})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cs
+}
+
+// proxySession is the same client through `mcpauth proxy` as a process.
+func (d *demo) proxySession(b *testing.B, stderr *bytes.Buffer) (*mcp.ClientSession, *exec.Cmd) {
+	b.Helper()
+	cmd := d.proxyCmd(b, stderr)
+	c := mcp.NewClient(&mcp.Implementation{Name: "via-proxy", Version: "1"}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: benchProtov})
+	if err != nil {
+		b.Fatalf("%v\n%s", err, stderr)
+	}
+	return cs, cmd
+}
+
+func echo(b *testing.B, cs *mcp.ClientSession) {
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}})
+	if err != nil || res.IsError {
+		b.Fatalf("echo: %v", err)
+	}
+}
+
+// BenchmarkProxyCall: the latency of one tools/call through the proxy
+// process, and directly over HTTP.
+func BenchmarkProxyCall(b *testing.B) {
+	d := benchEnv(b)
+	b.Run("proxy", func(b *testing.B) {
+		var stderr bytes.Buffer
+		cs, _ := d.proxySession(b, &stderr)
+		defer cs.Close()
+		echo(b, cs)
+		for b.Loop() {
+			echo(b, cs)
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		cs := d.directSession(b)
+		defer cs.Close()
+		echo(b, cs)
+		for b.Loop() {
+			echo(b, cs)
+		}
+	})
+}
+
+// BenchmarkProxyColdStart: from nothing to the initialize response, with
+// stored credentials: starting the proxy process and initializing through
+// it, against initializing go-sdk's HTTP client in this process.
+func BenchmarkProxyColdStart(b *testing.B) {
+	d := benchEnv(b)
+	b.Run("proxy", func(b *testing.B) {
+		for b.Loop() {
+			var stderr bytes.Buffer
+			cs, _ := d.proxySession(b, &stderr)
+			b.StopTimer()
+			cs.Close()
+			b.StartTimer()
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			cs := d.directSession(b)
+			b.StopTimer()
+			cs.Close()
+			b.StartTimer()
+		}
+	})
+}
+
+// BenchmarkProxyRequests counts the HTTP requests the servers see from
+// the start to the first tools/call response, with stored credentials.
+func BenchmarkProxyRequests(b *testing.B) {
+	d := benchEnv(b)
+	count := func(b *testing.B, session func() (*mcp.ClientSession, func())) {
+		var mcpReqs, asReqs int
+		for b.Loop() {
+			m0, a0 := d.mcp.Stats(), d.as.Stats()
+			cs, done := session()
+			echo(b, cs)
+			m1, a1 := d.mcp.Stats(), d.as.Stats()
+			mcpReqs = m1.Requests + m1.PRMRequests - m0.Requests - m0.PRMRequests
+			asReqs = tokenRequests(a1) - tokenRequests(a0) + a1.AuthorizationRequests - a0.AuthorizationRequests
+			b.StopTimer()
+			cs.Close()
+			done()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(mcpReqs), "mcp-requests")
+		b.ReportMetric(float64(asReqs), "as-requests")
+	}
+	b.Run("proxy", func(b *testing.B) {
+		count(b, func() (*mcp.ClientSession, func()) {
+			var stderr bytes.Buffer
+			cs, _ := d.proxySession(b, &stderr)
+			return cs, func() {}
+		})
+	})
+	b.Run("direct", func(b *testing.B) {
+		count(b, func() (*mcp.ClientSession, func()) { return d.directSession(b), func() {} })
+	})
+}
+
+func tokenRequests(s authserver.Stats) int {
+	n := 0
+	for _, v := range s.TokenRequests {
+		n += v
+	}
+	return n
+}
+
+// BenchmarkProxyPeakRSS: the peak resident set of the proxy process over a
+// session of 200 calls, against a process that makes the same calls with
+// go-sdk's HTTP client directly (testdata/directclient).
+func BenchmarkProxyPeakRSS(b *testing.B) {
+	d := benchEnv(b)
+	const calls = 200
+	b.Run("proxy", func(b *testing.B) {
+		var rss int64
+		for b.Loop() {
+			var stderr bytes.Buffer
+			cs, cmd := d.proxySession(b, &stderr)
+			for range calls {
+				echo(b, cs)
+			}
+			cs.Close()
+			rss = maxRSS(b, cmd)
+		}
+		b.ReportMetric(float64(rss), "peak-RSS-KiB")
+	})
+	b.Run("direct", func(b *testing.B) {
+		var rss int64
+		bin := binary(b, directPkg)
+		for b.Loop() {
+			cmd := exec.Command(bin, d.url, d.home, fmt.Sprint(calls))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("directclient: %v\n%s", err, out)
+			}
+			rss = maxRSS(b, cmd)
+		}
+		b.ReportMetric(float64(rss), "peak-RSS-KiB")
+	})
+}
