@@ -2,7 +2,8 @@
 # The one command that runs every test of mcpauth, on a fresh machine too.
 # It installs what the tests need through the project's own scripts:
 # staticcheck through the Go module proxy, the Secret Service (gnome-keyring)
-# through Debian's packages, the conformance harness and Node 22 through npm.
+# and Chromium through Debian's packages, the conformance harness and Node 22
+# through npm.
 #
 #   bash scripts/test.sh            # everything
 #   SKIP_CONFORMANCE=1 bash scripts/test.sh   # Go tests and checks only
@@ -28,6 +29,13 @@ if ! command -v staticcheck >/dev/null || ! staticcheck -version 2>/dev/null | g
   go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
 fi
 "$(go env GOPATH)/bin/staticcheck" ./... || failed+=(staticcheck)
+
+step "Chromium for the end-to-end browser test"
+if chromium=$(bash scripts/ensure-chromium.sh); then
+  export MCPAUTH_CHROMIUM="$chromium" MCPAUTH_REQUIRE_BROWSER=1
+else
+  failed+=(chromium)
+fi
 
 step "go test -race ./... (with a real Secret Service for the keyring store)"
 gotest=(go test -race -count=1 ./...)
