@@ -52,10 +52,11 @@ func storeDir(dir string) (string, error) {
 // its directory.
 func ownFile(name string) bool {
 	switch name {
-	case stateFile, stateLockFile, keyringLockFile:
-		return true
+	case stateFile, stateLockFile, keyringLockFile, "config.json":
+		return true // config.json is the mcpauth command's, in the same home
 	}
-	return strings.HasPrefix(name, stateFile+".")
+	return strings.HasPrefix(name, stateFile+".") ||
+		strings.HasPrefix(name, "login-") && strings.HasSuffix(name, ".lock") // the command's login locks
 }
 
 // privateDir creates dir with mode 0700, or checks that an existing dir is
