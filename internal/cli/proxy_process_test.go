@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -273,8 +275,8 @@ func BenchmarkProxyPeakRSS(b *testing.B) {
 			for range calls {
 				echo(b, cs)
 			}
+			rss = peakRSS(b, cmd.Process.Pid)
 			cs.Close()
-			rss = maxRSS(b, cmd)
 		}
 		b.ReportMetric(float64(rss), "peak-RSS-KiB")
 	})
@@ -283,10 +285,24 @@ func BenchmarkProxyPeakRSS(b *testing.B) {
 		bin := binary(b, directPkg)
 		for b.Loop() {
 			cmd := exec.Command(bin, d.url, d.home, fmt.Sprint(calls))
-			if out, err := cmd.CombinedOutput(); err != nil {
-				b.Fatalf("directclient: %v\n%s", err, out)
+			in, _ := cmd.StdinPipe()
+			out, _ := cmd.StdoutPipe()
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
 			}
-			rss = maxRSS(b, cmd)
+			// It prints "done" after its calls and waits for stdin to close.
+			if line, _ := bufio.NewReader(out).ReadString('\n'); strings.TrimSpace(line) != "done" {
+				cmd.Process.Kill()
+				cmd.Wait()
+				b.Fatalf("directclient said %q\n%s", line, stderr.String())
+			}
+			rss = peakRSS(b, cmd.Process.Pid)
+			in.Close()
+			if err := cmd.Wait(); err != nil {
+				b.Fatalf("directclient: %v\n%s", err, stderr.String())
+			}
 		}
 		b.ReportMetric(float64(rss), "peak-RSS-KiB")
 	})

@@ -1,8 +1,9 @@
 // Command directclient is the baseline of the proxy benchmarks: a go-sdk
 // client that talks Streamable HTTP to the server itself, through an
 // mcpauth.Transport over the file store, and makes the same calls the
-// benchmark makes through the proxy. It exits when done, so its peak RSS
-// can be compared with the proxy process's.
+// benchmark makes through the proxy. When done it prints "done" and waits
+// for its standard input to close, so the benchmark can read its peak RSS
+// while it is alive and compare it with the proxy process's.
 //
 //	directclient SERVER_URL STORE_DIR CALLS
 package main
@@ -10,6 +11,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -59,5 +61,7 @@ func run() error {
 			return fmt.Errorf("echo failed")
 		}
 	}
+	fmt.Println("done")
+	_, _ = io.Copy(io.Discard, os.Stdin)
 	return nil
 }
