@@ -23,6 +23,23 @@
 // expiry with one refresh however many goroutines (or processes sharing a
 // file store) need it.
 //
+// # Go MCP clients
+//
+// The Transport serves every Go MCP stack through its http.Client:
+//
+//	go-sdk    &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: tr.Client()}
+//	          &mcp.SSEClientTransport{Endpoint: url, HTTPClient: tr.Client()}
+//	mcp-go    transport.NewStreamableHTTP(url, transport.WithHTTPBasicClient(tr.Client()))
+//	          transport.NewSSE(url, transport.WithHTTPClient(tr.Client()))
+//
+// For go-sdk's own hook, [NewOAuthHandler] (or [Transport.OAuthHandler])
+// returns an auth.OAuthHandler, in place of go-sdk's
+// auth.AuthorizationCodeHandler:
+//
+//	&mcp.StreamableClientTransport{Endpoint: url, OAuthHandler: h}
+//
+// The examples directory has complete programs for both stacks.
+//
 // # Errors
 //
 // Failures a caller may branch on are typed; use errors.As:

@@ -7,6 +7,10 @@
 // JWKS: signature, iss, exp, and aud containing this server's resource URL
 // (RFC 9068 §4, RFC 8707).
 //
+// The server speaks Streamable HTTP at URL() and the older HTTP+SSE
+// transport at SSEURL() (URL() + "/sse"), both behind the same bearer check:
+// the resource identifier URL() covers both paths.
+//
 // Every request needs mcp:read. A tools/call of write-note also needs
 // mcp:write; without it the answer is 403 with an RFC 6750 §3.1
 // insufficient_scope challenge naming the scopes the call needs (the MCP

@@ -21,6 +21,10 @@ const (
 	// prmPath is the RFC 9728 §3.1 well-known URI with the resource's path
 	// inserted.
 	prmPath = "/.well-known/oauth-protected-resource" + mcpPath
+	// ssePath serves the same server over the 2024-11-05 HTTP+SSE
+	// transport. It lies under mcpPath, so the resource identifier (and
+	// the PRM, the tokens and the bearer check) covers it too.
+	ssePath = mcpPath + "/sse"
 )
 
 // Server is a running protected MCP server.
@@ -58,6 +62,7 @@ func New(cfg Config) (*Server, error) {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "mcpauth-demo", Version: "1.0.0"}, nil)
 	s.addTools(srv)
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Logger: cfg.Logger})
+	sse := mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return srv }, nil)
 
 	verifier := &tokenVerifier{keys: &keySource{issuer: cfg.AuthServerIssuer, client: cfg.HTTPClient}, issuer: cfg.AuthServerIssuer, resource: s.url}
 	bearer := auth.RequireBearerToken(verifier.verify, &auth.RequireBearerTokenOptions{
@@ -67,13 +72,18 @@ func New(cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle(mcpPath, s.withChallenges(bearer(s.scopeGuard(streamable))))
-	mux.Handle(prmPath, s.countPRM(auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
+	mux.Handle(ssePath, s.withChallenges(bearer(s.scopeGuard(sse))))
+	prm := s.countPRM(auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               s.url,
 		AuthorizationServers:   []string{cfg.AuthServerIssuer},
 		ScopesSupported:        []string{ScopeRead, ScopeWrite}, // never offline_access (SRV-2207)
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           "mcpauth demo MCP server",
-	})))
+	}))
+	mux.Handle(prmPath, prm)
+	// The same document at the SSE endpoint's path-inserted well-known URI,
+	// for a client that discovers without a challenge (PRM-3).
+	mux.Handle("/.well-known/oauth-protected-resource"+ssePath, prm)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
@@ -121,6 +131,12 @@ func (s *Server) Close() error {
 // URL is the MCP endpoint, "http://127.0.0.1:PORT/mcp"; it is also the
 // resource identifier (PRM resource, token audience).
 func (s *Server) URL() string { return s.url }
+
+// SSEURL is the server's HTTP+SSE endpoint (the 2024-11-05 transport),
+// "http://127.0.0.1:PORT/mcp/sse", for SSE clients such as go-sdk's
+// mcp.SSEClientTransport. It is part of the resource URL() names: the same
+// tokens, scopes and metadata apply.
+func (s *Server) SSEURL() string { return s.url + "/sse" }
 
 // ResourceMetadataURL is the RFC 9728 metadata URL named in challenges.
 func (s *Server) ResourceMetadataURL() string { return s.prmURL }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -43,9 +44,13 @@ func (s *Server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{Name: "write-note", Description: "Store a note (needs mcp:write)."}, s.writeNote)
 }
 
-func (s *Server) whoami(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, WhoAmI, error) {
+func (s *Server) whoami(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, WhoAmI, error) {
 	var out WhoAmI
-	if ti := req.Extra.TokenInfo; ti != nil {
+	ti := auth.TokenInfoFromContext(ctx) // the SSE transport: the stream's token
+	if req.Extra != nil && req.Extra.TokenInfo != nil {
+		ti = req.Extra.TokenInfo // Streamable HTTP: this request's token
+	}
+	if ti != nil {
 		out = WhoAmI{Subject: ti.UserID, Scopes: ti.Scopes, ExpiresAt: ti.Expiration}
 		out.ClientID, _ = ti.Extra["client_id"].(string)
 	}
