@@ -21,14 +21,16 @@ step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; failed+=(gofmt); fi
 
-step "go vet"
+step "go vet (and the examples/mcp-go module, fetched first so its test runs)"
 go vet ./... || failed+=(vet)
+(cd examples/mcp-go && go mod download && go vet ./...) || failed+=(vet-examples)
 
 step "staticcheck"
 if ! command -v staticcheck >/dev/null || ! staticcheck -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then
   go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
 fi
 "$(go env GOPATH)/bin/staticcheck" ./... || failed+=(staticcheck)
+(cd examples/mcp-go && "$(go env GOPATH)/bin/staticcheck" ./...) || failed+=(staticcheck-examples)
 
 step "Chromium for the end-to-end browser test"
 if chromium=$(bash scripts/ensure-chromium.sh); then
