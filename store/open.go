@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"time"
 )
 
@@ -32,7 +34,7 @@ type Options struct {
 	// Service is the keyring service name; default DefaultService.
 	Service string
 	// Notice receives the one-line notice BackendAuto prints when it
-	// falls back to the File store; nil prints none.
+	// falls back to a File store that holds nothing yet; nil prints none.
 	Notice io.Writer
 	// ProbeTimeout bounds the keyring probe; default DefaultProbeTimeout.
 	ProbeTimeout time.Duration
@@ -41,7 +43,8 @@ type Options struct {
 // Open returns the credential store opts choose (TOK-3: tokens are stored
 // in the system keyring where there is one, else in a file only the user
 // can read). With BackendAuto, a machine without a keyring service gets
-// the File store and exactly one line on opts.Notice saying so; errors
+// the File store and, while that store is still empty, exactly one line on
+// opts.Notice saying so; errors
 // other than a missing keyring are returned, not fallen back from.
 func Open(ctx context.Context, opts Options) (Store, error) {
 	return open(ctx, opts, systemSecrets{}, itemLimit())
@@ -70,7 +73,9 @@ func open(ctx context.Context, opts Options, s secrets, limit int) (Store, error
 		if err != nil {
 			return nil, fmt.Errorf("%w (the system keyring was not usable either: %v)", err, unavailable.Err)
 		}
-		if opts.Notice != nil {
+		// The notice is given when the file store is first used, not at
+		// every command: once it holds credentials, the person was told.
+		if _, statErr := os.Stat(f.Path()); opts.Notice != nil && errors.Is(statErr, fs.ErrNotExist) {
 			fmt.Fprintf(opts.Notice, "mcpauth: no usable system keyring (%v); storing credentials in %s, protected only by file permissions\n",
 				unavailable.Err, f.Path())
 		}
