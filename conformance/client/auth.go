@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"sync/atomic"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -26,18 +28,22 @@ const cimdURL = "https://conformance-test.local/client-metadata.json"
 // listener.
 func runAuthScenario(ctx context.Context, serverURL, scenario string, confCtx map[string]any) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	trace := &requestLog{}
 	cfg := mcpauth.Config{
-		Step:                &authorize.Loopback{Open: authorize.HeadlessOpener(nil)},
+		Step:                &authorize.Loopback{Open: authorize.HeadlessOpener(&http.Client{Transport: trace.wrap(nil)})},
 		ClientIDMetadataURL: cimdURL,
 		Logger:              logger,
 		Observer:            func(e mcpauth.Event) { logf("%s: %s", e.Kind, e.Message) },
 	}
 	if id, _ := confCtx["client_id"].(string); id != "" {
 		// A pre-registered client is configured per issuer (REG-5); the
-		// harness hands credentials without naming the issuer, so find it.
-		issuer, err := issuerOf(ctx, serverURL)
-		if err != nil {
-			return fmt.Errorf("finding the issuer for the pre-registered client: %w", err)
+		// harness names it in the context, else discovery finds it.
+		issuer, _ := confCtx["issuer"].(string)
+		if issuer == "" {
+			var err error
+			if issuer, err = issuerOf(ctx, serverURL); err != nil {
+				return fmt.Errorf("finding the issuer for the pre-registered client: %w", err)
+			}
 		}
 		secret, _ := confCtx["client_secret"].(string)
 		cfg.PreRegistered = map[string]mcpauth.PreRegisteredClient{issuer: {ClientID: id, Secret: secret}}
@@ -46,6 +52,7 @@ func runAuthScenario(ctx context.Context, serverURL, scenario string, confCtx ma
 	if err := configureExtension(ctx, serverURL, scenario, confCtx, &cfg); err != nil {
 		return fmt.Errorf("configuring %s: %w", scenario, err)
 	}
+	cfg.Base = trace.wrap(cfg.Base)
 	tr, err := mcpauth.NewTransport(serverURL, cfg)
 	if err != nil {
 		return err
@@ -79,3 +86,30 @@ func issuerOf(ctx context.Context, serverURL string) (string, error) {
 	}
 	return prm.AuthorizationServers[0], nil
 }
+
+// requestLog writes one stderr line per HTTP request the client makes
+// (method, URL without query, status), numbered, so a scenario's log shows
+// how many requests the flow took. Queries are left out: they carry codes.
+type requestLog struct{ n atomic.Int64 }
+
+func (l *requestLog) wrap(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		n := l.n.Add(1)
+		resp, err := base.RoundTrip(r)
+		u := *r.URL
+		u.RawQuery = ""
+		if err != nil {
+			logf("http #%d %s %s: %v", n, r.Method, u.String(), err)
+			return nil, err
+		}
+		logf("http #%d %s %s -> %d", n, r.Method, u.String(), resp.StatusCode)
+		return resp, nil
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
