@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpauth/mcpauth/authorize"
 	"github.com/mcpauth/mcpauth/discovery"
+	"github.com/mcpauth/mcpauth/netguard"
 	"github.com/mcpauth/mcpauth/registration"
 	"github.com/mcpauth/mcpauth/store"
 	"github.com/mcpauth/mcpauth/token"
@@ -25,8 +26,25 @@ type Config struct {
 	// Base sends the MCP requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
 	// HTTPClient sends the OAuth requests (discovery, registration,
-	// tokens); nil means a client over Base.
+	// tokens); nil means a client over Base. Whatever its CheckRedirect,
+	// these requests follow redirects only within an origin and never from
+	// https to http.
 	HTTPClient *http.Client
+	// Network, if set, is the address policy of a client that runs on a
+	// server (SSRF-1): every request the transport makes, to the MCP
+	// server and for OAuth, goes through Network.Transport(), which
+	// refuses to connect to private, loopback, link-local, CGNAT,
+	// multicast, reserved and cloud metadata addresses, judging the
+	// address actually dialled. Base and HTTPClient must then be nil
+	// (NewTransport fails otherwise); to combine the policy with a Base of
+	// one's own, such as a DPoP transport, build that over
+	// Network.Transport() and leave Network nil.
+	Network *netguard.Policy
+	// Timeout bounds each discovery, registration and token request,
+	// response included, whatever HTTPClient's own timeout. 0 means the
+	// packages' defaults: discovery.DefaultTimeout,
+	// registration.DefaultTimeout and token.DefaultTimeout.
+	Timeout time.Duration
 	// Store keeps credentials; nil means a new store.Memory.
 	Store store.Store
 	// Step is the person's part of an authorization, such as an

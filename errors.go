@@ -6,6 +6,8 @@ import (
 
 	"github.com/mcpauth/mcpauth/authorize"
 	"github.com/mcpauth/mcpauth/discovery"
+	"github.com/mcpauth/mcpauth/internal/urlcheck"
+	"github.com/mcpauth/mcpauth/netguard"
 	"github.com/mcpauth/mcpauth/registration"
 	"github.com/mcpauth/mcpauth/token"
 )
@@ -29,10 +31,29 @@ type (
 	// AuthorizationError: the authorization server answered the
 	// authorization request with an error, such as access_denied.
 	AuthorizationError = authorize.ServerError
+	// URLError: a URL a server handed the client breaks the URL policy
+	// (RDR-1, URL-1): not https nor loopback http (javascript:, data:,
+	// file:, plain http to another host), or with userinfo or a fragment.
+	// Its Role names the URL, such as "authorization_endpoint".
+	URLError = urlcheck.Error
+	// RedirectError: a redirect refused during discovery, registration or
+	// a token request: to another origin, from https to http, or one too
+	// many (SSRF-1).
+	RedirectError = urlcheck.RedirectError
+	// NetworkPolicyError: Config.Network refused to connect to an address
+	// (SSRF-1).
+	NetworkPolicyError = netguard.BlockedError
+	// ChallengeError: a malformed or oversized WWW-Authenticate header
+	// (PRM-2).
+	ChallengeError = discovery.ChallengeError
 )
 
 // ErrStateMismatch: the redirect's state was missing or wrong (STATE-1).
 var ErrStateMismatch = authorize.ErrStateMismatch
+
+// ErrNoCode: the redirect passed the state and iss checks but carried
+// neither a code nor an error.
+var ErrNoCode = authorize.ErrNoCode
 
 // PKCEUnsupportedError reports an authorization server whose metadata does
 // not list S256 in code_challenge_methods_supported (PKCE-1). The client

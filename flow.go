@@ -297,11 +297,12 @@ func (t *Transport) endpoint(md *discovery.ServerMetadata, client *registration.
 		}
 	}
 	return &token.Endpoint{
-		URL:    md.TokenEndpoint,
-		Issuer: md.Issuer,
-		Auth:   auth,
-		Client: t.hc,
-		Now:    t.cfg.Now,
+		URL:     md.TokenEndpoint,
+		Issuer:  md.Issuer,
+		Auth:    auth,
+		Client:  t.hc,
+		Now:     t.cfg.Now,
+		Timeout: t.cfg.Timeout,
 	}, nil
 }
 

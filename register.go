@@ -62,7 +62,9 @@ func (t *Transport) clientFor(ctx context.Context, md *discovery.ServerMetadata,
 		if meta.Scope != "" {
 			meta.Scope = scope.Join(scope.Union(scope.Parse(meta.Scope), scopes))
 		}
-		c, err = registration.Register(ctx, t.hc, md.Issuer, md.RegistrationEndpoint, meta)
+		rctx, cancel := t.requestContext(ctx)
+		c, err = registration.Register(rctx, t.hc, md.Issuer, md.RegistrationEndpoint, meta)
+		cancel()
 		if err != nil {
 			return nil, false, err
 		}
@@ -116,4 +118,12 @@ func (t *Transport) grantTypesFor(issuer string, meta registration.Metadata) []s
 		return pre.GrantTypes
 	}
 	return meta.GrantTypes
+}
+
+// requestContext bounds one OAuth request by Config.Timeout, when set.
+func (t *Transport) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if t.cfg.Timeout > 0 {
+		return context.WithTimeout(ctx, t.cfg.Timeout)
+	}
+	return context.WithCancel(ctx)
 }

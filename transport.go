@@ -67,6 +67,12 @@ func NewTransport(serverURL string, cfg Config) (*Transport, error) {
 		store:     cfg.Store,
 		log:       cfg.Logger,
 	}
+	if cfg.Network != nil {
+		if cfg.Base != nil || cfg.HTTPClient != nil {
+			return nil, errors.New("mcpauth: Config.Network cannot be combined with Base or HTTPClient; build those over Network.Transport() instead")
+		}
+		t.base = cfg.Network.Transport()
+	}
 	if t.base == nil {
 		t.base = http.DefaultTransport
 	}
@@ -79,7 +85,7 @@ func NewTransport(serverURL string, cfg Config) (*Transport, error) {
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
-	t.fetcher = &discovery.Fetcher{Client: t.hc, Trace: func(p discovery.Probe) {
+	t.fetcher = &discovery.Fetcher{Client: t.hc, Timeout: cfg.Timeout, Trace: func(p discovery.Probe) {
 		t.log.Debug("mcpauth: discovery probe", "document", p.Document, "url", p.URL, "status", p.Status, "err", p.Err)
 	}}
 	return t, nil
@@ -123,6 +129,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case resp.StatusCode == http.StatusUnauthorized:
 			if attempt >= t.cfg.maxAuthorizations() || (tok != nil && isDPoPNonce(resp)) {
 				return resp, nil
+			}
+			if err := challengeTooLarge(resp); err != nil {
+				discard(resp)
+				return nil, fmt.Errorf("mcpauth: %s answered 401 with a challenge that cannot be used: %w", t.serverURL, err)
 			}
 			ch := challengeOf(resp)
 			discard(resp)
@@ -233,6 +243,15 @@ func challengeOf(resp *http.Response) discovery.Challenge {
 		c.Params = map[string]string{}
 	}
 	return c
+}
+
+// challengeTooLarge returns the error of a WWW-Authenticate header too
+// large to act on (discovery.MaxChallengeBytes).
+func challengeTooLarge(resp *http.Response) error {
+	if _, err := discovery.ParseResponse(resp); errors.Is(err, discovery.ErrChallengeTooLarge) {
+		return err
+	}
+	return nil
 }
 
 func isInsufficientScope(resp *http.Response) bool {

@@ -26,7 +26,9 @@ type Loopback struct {
 	// opening the system browser or printing the URL. Open may return
 	// before the person has finished. Required.
 	Open func(ctx context.Context, authURL string) error
-	// Host to listen on: "127.0.0.1" (the default) or "::1".
+	// Host to listen on: "127.0.0.1" (the default) or "::1". Nothing
+	// else is accepted: the listener is never reachable from another
+	// machine, and a name such as "localhost" would need a lookup.
 	Host string
 	// Port to listen on; 0 picks an ephemeral port, after trying the port
 	// of the preferred redirect URI.
@@ -49,8 +51,12 @@ func (l *Loopback) Start(ctx context.Context, preferred string) (Session, error)
 	if path == "" {
 		path = "/callback"
 	}
-	if !urlcheck.IsLoopbackHost(host) || host == "localhost" {
-		return nil, fmt.Errorf("authorize.Loopback: host %q is not a loopback IP address", host)
+	switch host {
+	case "127.0.0.1":
+	case "::1", "[::1]":
+		host = "::1"
+	default:
+		return nil, fmt.Errorf("authorize.Loopback: host %q is not 127.0.0.1 or ::1", host)
 	}
 	var lc net.ListenConfig
 	var ln net.Listener
@@ -158,7 +164,9 @@ func (s *loopbackSession) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	used, verify := s.used, s.verify
-	s.used = true
+	// Only a callback that is verified uses the session up: one that
+	// arrives before Wait must not stop the real one from being heard.
+	s.used = s.used || verify != nil
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

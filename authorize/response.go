@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+
+	"github.com/mcpauth/mcpauth/internal/redact"
 )
 
 // Response is the authorization response a redirect carries
@@ -36,6 +38,10 @@ func ParseResponse(q url.Values) Response {
 // ErrStateMismatch reports a redirect whose state is missing or is not the
 // one sent (STATE-1): it may be forged, so it is discarded.
 var ErrStateMismatch = errors.New("the authorization response's state does not match the request; the response was discarded (possible CSRF) — start the login again")
+
+// ErrNoCode reports an authorization response that passed the state and
+// iss checks but carries neither a code nor an error.
+var ErrNoCode = errors.New("the authorization response carries neither a code nor an error")
 
 // IssuerMismatchError reports an authorization response whose iss does not
 // identify the authorization server the request was sent to (RFC 9207
@@ -84,15 +90,19 @@ func (r Request) Verify(resp Response) (code string, err error) {
 	}
 	switch {
 	case resp.HasIss && resp.Iss != r.Issuer:
-		return "", &IssuerMismatchError{Want: r.Issuer, Got: resp.Iss}
+		return "", &IssuerMismatchError{Want: r.Issuer, Got: redact.Text(resp.Iss)}
 	case !resp.HasIss && r.IssParameterSupported:
 		return "", &IssuerMismatchError{Want: r.Issuer, Missing: true}
 	}
 	if resp.Error != "" {
-		return "", &ServerError{Code: resp.Error, Description: resp.ErrorDescription, URI: resp.ErrorURI}
+		// The server's text is shown to the person and logged: without
+		// the response's code or the request's verifier, made safe to
+		// print, and bounded.
+		clean := func(s string) string { return redact.Text(redact.Secrets(s, resp.Code, r.Verifier)) }
+		return "", &ServerError{Code: clean(resp.Error), Description: clean(resp.ErrorDescription), URI: clean(resp.ErrorURI)}
 	}
 	if resp.Code == "" {
-		return "", errors.New("the authorization response carries neither a code nor an error")
+		return "", ErrNoCode
 	}
 	return resp.Code, nil
 }

@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -70,7 +71,22 @@ func ParseResponse(resp *http.Response) (Challenges, error) {
 // parameters may be tokens or quoted strings with backslash escapes.
 // Parsing is strict about syntax: on malformed input it returns the
 // challenges parsed before the fault together with a *ChallengeError.
+//
+// Headers longer than [MaxChallengeBytes] in all are not parsed: the
+// error wraps [ErrChallengeTooLarge].
 func ParseChallenges(values []string) (Challenges, error) {
+	total := 0
+	for _, v := range values {
+		total += len(v)
+	}
+	if total > MaxChallengeBytes {
+		head := ""
+		if len(values) > 0 {
+			head = values[0][:min(len(values[0]), 256)]
+		}
+		return nil, &ChallengeError{Header: head, Offset: MaxChallengeBytes, Err: ErrChallengeTooLarge,
+			Reason: fmt.Sprintf("the header holds %d bytes, more than the %d accepted", total, MaxChallengeBytes)}
+	}
 	var out Challenges
 	for _, v := range values {
 		p := challengeParser{s: v}
@@ -83,16 +99,29 @@ func ParseChallenges(values []string) (Challenges, error) {
 	return out, nil
 }
 
+// MaxChallengeBytes bounds the WWW-Authenticate header values of one
+// response that are parsed. Real challenges take a few hundred bytes; a
+// larger header is refused rather than acted on (its scope would become
+// the authorization request's).
+const MaxChallengeBytes = 16 << 10
+
+// ErrChallengeTooLarge means the WWW-Authenticate header values exceed
+// [MaxChallengeBytes].
+var ErrChallengeTooLarge = errors.New("WWW-Authenticate header too large")
+
 // ChallengeError reports a malformed WWW-Authenticate header.
 type ChallengeError struct {
-	Header string // the header value, which carries no credentials
+	Header string // the header value (its start, when too large), which carries no credentials
 	Offset int    // byte offset of the fault
 	Reason string
+	Err    error // ErrChallengeTooLarge, or nil
 }
 
 func (e *ChallengeError) Error() string {
 	return fmt.Sprintf("malformed WWW-Authenticate header at byte %d: %s", e.Offset, e.Reason)
 }
+
+func (e *ChallengeError) Unwrap() error { return e.Err }
 
 type challengeParser struct {
 	s   string

@@ -20,9 +20,6 @@ const DefaultMaxBytes = 1 << 20
 // DefaultTimeout bounds each metadata request.
 const DefaultTimeout = 10 * time.Second
 
-// maxRedirects bounds the same-origin redirects followed for one document.
-const maxRedirects = 5
-
 // A Fetcher retrieves metadata documents. Its zero value is ready to use.
 type Fetcher struct {
 	// Client sends the requests; nil means http.DefaultClient. Its
@@ -103,59 +100,51 @@ func (f *Fetcher) trace(p Probe) {
 }
 
 // client returns a copy of the configured client whose redirect policy
-// keeps discovery on one origin.
+// keeps discovery on one origin, never from https to http
+// ([urlcheck.CheckRedirect]).
 func (f *Fetcher) client() *http.Client {
-	var c http.Client
 	if f != nil && f.Client != nil {
-		c = *f.Client
+		return urlcheck.Client(f.Client)
 	}
-	c.CheckRedirect = sameOriginRedirects
-	return &c
+	return urlcheck.Client(nil)
 }
 
-func sameOriginRedirects(req *http.Request, via []*http.Request) error {
-	if len(via) >= maxRedirects {
-		return fmt.Errorf("stopped after %d redirects", len(via))
-	}
-	prev := via[len(via)-1].URL
-	if prev.Scheme == "https" && req.URL.Scheme != "https" {
-		return fmt.Errorf("refusing redirect from https to %s (%s)", req.URL.Scheme, req.URL.Redacted())
-	}
-	if !urlcheck.SameOrigin(prev, req.URL) {
-		return fmt.Errorf("refusing redirect to another origin (%s)", urlcheck.Origin(req.URL))
-	}
-	return nil
-}
-
-// getJSON fetches rawURL and decodes the JSON object it holds into v.
-func (f *Fetcher) getJSON(ctx context.Context, document, rawURL string, v any) (status int, err error) {
+// get fetches rawURL and returns its body, at most f.maxBytes() of it,
+// within f.timeout(). Only a 200 answer yields a body.
+func (f *Fetcher) get(ctx context.Context, document, rawURL string) (status int, body []byte, err error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return 0, &DocumentError{Document: document, URL: rawURL, Reason: "bad URL", Err: err}
+		return 0, nil, &DocumentError{Document: document, URL: rawURL, Reason: "bad URL", Err: err}
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := f.client().Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("fetching %s: %w", document, err)
+		return 0, nil, fmt.Errorf("fetching %s: %w", document, urlcheck.CleanError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return resp.StatusCode, &StatusError{URL: rawURL, StatusCode: resp.StatusCode}
+		return resp.StatusCode, nil, &StatusError{URL: rawURL, StatusCode: resp.StatusCode}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes()+1))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, f.maxBytes()+1))
 	if err != nil {
-		return resp.StatusCode, fmt.Errorf("reading %s from %s: %w", document, rawURL, err)
+		return resp.StatusCode, nil, fmt.Errorf("reading %s from %s: %w", document, rawURL, err)
 	}
 	if int64(len(body)) > f.maxBytes() {
-		return resp.StatusCode, &DocumentError{Document: document, URL: rawURL, Reason: fmt.Sprintf("larger than %d bytes", f.maxBytes())}
+		return resp.StatusCode, nil, &DocumentError{Document: document, URL: rawURL, Reason: fmt.Sprintf("larger than %d bytes", f.maxBytes())}
 	}
+	return resp.StatusCode, body, nil
+}
+
+// decodeDocument decodes the JSON object body of a metadata document
+// found at rawURL into v.
+func decodeDocument(document, rawURL string, body []byte, v any) error {
 	if err := decodeObject(body, v); err != nil {
-		return resp.StatusCode, &DocumentError{Document: document, URL: rawURL, Reason: "not a JSON object", Err: err}
+		return &DocumentError{Document: document, URL: rawURL, Reason: "not a JSON object", Err: err}
 	}
-	return resp.StatusCode, nil
+	return nil
 }
 
 // decodeObject decodes a JSON object, and explains the commonest fault: an

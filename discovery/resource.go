@@ -45,6 +45,11 @@ func (e *ResourceMismatchError) Error() string {
 		"the server's metadata is misconfigured, or the URL you gave is not the server's canonical URL", e.MetadataURL, e.Resource, e.ServerURL)
 }
 
+// MaxAuthorizationServers bounds the authorization_servers of protected
+// resource metadata: the client may fetch the metadata of each, so a
+// document listing thousands would make it probe thousands of URLs.
+const MaxAuthorizationServers = 16
+
 // ErrNoResourceMetadata means that no protected resource metadata was found
 // at any well-known location: the server predates RFC 9728 support
 // (PRM-5, the 2025-03-26 revision of MCP).
@@ -106,9 +111,22 @@ func (f *Fetcher) fetchResourceMetadata(ctx context.Context, serverURL, metadata
 	if _, err := urlcheck.HTTPSOrLoopback("resource_metadata URL", metadataURL); err != nil {
 		return nil, err
 	}
-	md = new(ResourceMetadata)
-	probe.Status, err = f.getJSON(ctx, resourceDocument, metadataURL, md)
+	var body []byte
+	probe.Status, body, err = f.get(ctx, resourceDocument, metadataURL)
 	if err != nil {
+		return nil, err
+	}
+	return ParseResourceMetadata(body, metadataURL, serverURL)
+}
+
+// ParseResourceMetadata decodes and checks a protected resource metadata
+// document fetched from metadataURL for the MCP server at serverURL: it
+// must be a JSON object whose resource matches the server (PRM-4) and whose
+// authorization_servers are https or loopback http URLs (RDR-1). It is
+// what [Fetcher.ResourceMetadata] does with each body it fetches.
+func ParseResourceMetadata(body []byte, metadataURL, serverURL string) (*ResourceMetadata, error) {
+	md := new(ResourceMetadata)
+	if err := decodeDocument(resourceDocument, metadataURL, body, md); err != nil {
 		return nil, err
 	}
 	md.URL = metadataURL
@@ -124,6 +142,10 @@ func (md *ResourceMetadata) validate(serverURL string) error {
 	}
 	if !ResourceMatches(md.Resource, serverURL) {
 		return &ResourceMismatchError{MetadataURL: md.URL, Resource: md.Resource, ServerURL: serverURL}
+	}
+	if n := len(md.AuthorizationServers); n > MaxAuthorizationServers {
+		return &DocumentError{Document: resourceDocument, URL: md.URL,
+			Reason: fmt.Sprintf("it lists %d authorization_servers, more than the %d accepted (each would be probed)", n, MaxAuthorizationServers)}
 	}
 	for _, as := range md.AuthorizationServers {
 		if _, err := urlcheck.HTTPSOrLoopback("authorization server issuer", as); err != nil {

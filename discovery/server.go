@@ -128,13 +128,27 @@ func (f *Fetcher) fetchServerMetadata(ctx context.Context, issuer, metadataURL s
 	probe := Probe{Document: serverDocument, URL: metadataURL}
 	defer func() { probe.Err = err; f.trace(probe) }()
 
-	md = new(ServerMetadata)
-	probe.Status, err = f.getJSON(ctx, serverDocument, metadataURL, md)
+	var body []byte
+	probe.Status, body, err = f.get(ctx, serverDocument, metadataURL)
 	if err != nil {
 		return nil, err
 	}
+	return ParseServerMetadata(body, metadataURL, issuer)
+}
+
+// ParseServerMetadata decodes and checks an authorization server metadata
+// document fetched from metadataURL, which was built from issuer: it must
+// be a JSON object whose issuer is identical to issuer (ASM-3), with a
+// token_endpoint, and whose endpoints are https or loopback http URLs
+// (RDR-1, URL-1). It is what [Fetcher.ServerMetadata] does with each body
+// it fetches.
+func ParseServerMetadata(body []byte, metadataURL, issuer string) (*ServerMetadata, error) {
+	md := new(ServerMetadata)
+	if err := decodeDocument(serverDocument, metadataURL, body, md); err != nil {
+		return nil, err
+	}
 	md.URL = metadataURL
-	md.Synthesized = false
+	md.Synthesized = false // never taken from a document
 	if md.Issuer != issuer {
 		return nil, &IssuerMismatchError{MetadataURL: metadataURL, Issuer: md.Issuer, Want: issuer}
 	}

@@ -9,11 +9,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcpauth/mcpauth/internal/redact"
 	"github.com/mcpauth/mcpauth/internal/urlcheck"
 )
 
 // maxResponseBytes bounds a registration response.
 const maxResponseBytes = 1 << 20
+
+// DefaultTimeout bounds a registration request, response included,
+// whatever the http.Client's own timeout.
+const DefaultTimeout = 30 * time.Second
 
 // Error is a registration refused by the authorization server
 // (RFC 7591 §3.2.2), or a response that could not be used.
@@ -59,13 +64,18 @@ type response struct {
 // The returned client records what the server registered, which may differ
 // from what was asked for; where the server omits a field, the requested
 // value is assumed (RFC 7591 §3.2.1).
+//
+// hc nil means http.DefaultClient. Its redirect policy is replaced:
+// redirects are followed only within the endpoint's origin
+// (urlcheck.CheckRedirect). The request, response included, is bounded by
+// DefaultTimeout or ctx's deadline, whichever comes first, and the
+// response by 1 MiB.
 func Register(ctx context.Context, hc *http.Client, issuer, endpoint string, md Metadata) (*Client, error) {
 	if _, err := urlcheck.HTTPSOrLoopback("registration_endpoint", endpoint); err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
 	md.ClientID = ""
 	body, err := json.Marshal(md)
 	if err != nil {
@@ -77,9 +87,9 @@ func Register(ctx context.Context, hc *http.Client, issuer, endpoint string, md 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := urlcheck.Client(hc).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("client registration at %s: %w", endpoint, err)
+		return nil, fmt.Errorf("client registration at %s: %w", endpoint, urlcheck.CleanError(err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
@@ -89,23 +99,30 @@ func Register(ctx context.Context, hc *http.Client, issuer, endpoint string, md 
 	if len(raw) > maxResponseBytes {
 		return nil, &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Description: "response larger than 1 MiB"}
 	}
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		e := &Error{Endpoint: endpoint, StatusCode: resp.StatusCode}
+	return parseResponse(endpoint, issuer, resp.StatusCode, raw, md)
+}
+
+// parseResponse interprets the registration endpoint's answer with HTTP
+// status and body to a request for md: an RFC 7591 §3.2.1 client
+// information response, or a §3.2.2 error. It makes no request.
+func parseResponse(endpoint, issuer string, status int, raw []byte, md Metadata) (*Client, error) {
+	if status != http.StatusCreated && status != http.StatusOK {
+		e := &Error{Endpoint: endpoint, StatusCode: status}
 		var body struct {
 			Error            string `json:"error"`
 			ErrorDescription string `json:"error_description"`
 		}
 		if json.Unmarshal(raw, &body) == nil {
-			e.Code, e.Description = body.Error, body.ErrorDescription
+			e.Code, e.Description = redact.Text(body.Error), redact.Text(body.ErrorDescription)
 		}
 		return nil, e
 	}
 	var r response
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Description: "the response is not a JSON client information object"}
+		return nil, &Error{Endpoint: endpoint, StatusCode: status, Description: "the response is not a JSON client information object"}
 	}
 	if r.ClientID == "" {
-		return nil, &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Description: "the response lacks the required client_id"}
+		return nil, &Error{Endpoint: endpoint, StatusCode: status, Description: "the response lacks the required client_id"}
 	}
 	c := &Client{
 		Kind:         Dynamic,

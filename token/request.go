@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcpauth/mcpauth/internal/redact"
 	"github.com/mcpauth/mcpauth/internal/urlcheck"
 	"github.com/mcpauth/mcpauth/scope"
 )
@@ -23,15 +25,32 @@ const maxResponseBytes = 1 << 20
 // maxExpiresIn clamps expires_in: a larger value is treated as unknown.
 const maxExpiresIn = 10 * 365 * 24 * time.Hour
 
+// DefaultTimeout bounds each token request when Endpoint.Timeout is 0,
+// whatever the http.Client's own timeout.
+const DefaultTimeout = 30 * time.Second
+
 // Endpoint is where and how to make token requests.
 type Endpoint struct {
 	URL    string // the token_endpoint
 	Issuer string // recorded in every token obtained (AS-2)
 	Auth   ClientAuth
-	// Client sends the requests; nil means http.DefaultClient.
+	// Client sends the requests; nil means http.DefaultClient. Its
+	// redirect policy is replaced: a token request follows redirects only
+	// within the endpoint's origin (urlcheck.CheckRedirect), since a 307
+	// would resend the code, verifier or secret.
 	Client *http.Client
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Timeout bounds each request, response included; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
+}
+
+func (ep *Endpoint) timeout() time.Duration {
+	if ep.Timeout > 0 {
+		return ep.Timeout
+	}
+	return DefaultTimeout
 }
 
 // Error is an error response from the token endpoint (RFC 6749 §5.2), or
@@ -112,6 +131,8 @@ func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string)
 	if _, err := urlcheck.HTTPSOrLoopback("token_endpoint", ep.URL); err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, ep.timeout())
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("token request: %w", err)
@@ -128,14 +149,12 @@ func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 
-	hc := ep.Client
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	secrets := secretsOf(req, form)
+	resp, err := urlcheck.Client(ep.Client).Do(req)
 	if err != nil {
-		// url.Error names the endpoint, never the form.
-		return nil, fmt.Errorf("token request to %s: %w", ep.URL, err)
+		// url.Error names the endpoint, never the form; a redirect's
+		// target, which the server chose, is scrubbed.
+		return nil, fmt.Errorf("token request to %s: %w", ep.URL, scrub(err, secrets))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
@@ -146,13 +165,59 @@ func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string)
 		return nil, &Error{Endpoint: ep.URL, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, parseError(ep.URL, resp.StatusCode, raw)
+		return nil, parseError(ep.URL, resp.StatusCode, raw, secrets...)
 	}
-	return ep.parseToken(raw, resp.StatusCode, requested)
+	return ep.parseToken(raw, resp.StatusCode, requested, secrets...)
 }
 
-func parseError(endpoint string, status int, raw []byte) error {
+// secretParams are the token request parameters that carry credentials.
+var secretParams = []string{"code", "code_verifier", "client_secret", "refresh_token",
+	"client_assertion", "assertion", "subject_token", "actor_token", "password", "token"}
+
+// secretsOf returns the credentials a token request carries: the values of
+// secretParams, the client secret of HTTP Basic authentication, and the
+// Authorization and DPoP headers.
+func secretsOf(req *http.Request, form url.Values) []string {
+	var out []string
+	for _, p := range secretParams {
+		out = append(out, form[p]...)
+	}
+	if _, pw, ok := req.BasicAuth(); ok {
+		out = append(out, pw)
+		if raw, err := url.QueryUnescape(pw); err == nil {
+			out = append(out, raw)
+		}
+	}
+	out = append(out, req.Header.Values("Authorization")...)
+	out = append(out, req.Header.Values("DPoP")...)
+	return out
+}
+
+// scrub removes the request's credentials from a redirect's target, which
+// the server chose, in err: a hostile server could put them there, and
+// errors end up in logs.
+func scrub(err error, secrets []string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redact.Secrets(ue.URL, secrets...)
+	}
+	err = urlcheck.CleanError(err)
+	var re *urlcheck.RedirectError
+	if errors.As(err, &re) {
+		re.From, re.To = redact.Secrets(re.From, secrets...), redact.Secrets(re.To, secrets...)
+	}
+	return err
+}
+
+// parseError reads an error response (RFC 6749 §5.2). The server's text
+// is kept without the request's credentials (secrets), which a hostile
+// server could echo, and made safe to print.
+func parseError(endpoint string, status int, raw []byte, secrets ...string) error {
 	e := &Error{Endpoint: endpoint, StatusCode: status}
+	defer func() {
+		e.Code = redact.Text(redact.Secrets(e.Code, secrets...))
+		e.Description = redact.Text(redact.Secrets(e.Description, secrets...))
+	}()
 	var body struct {
 		Error            string `json:"error"`
 		ErrorDescription string `json:"error_description"`
@@ -174,7 +239,9 @@ type response struct {
 	Scope        string          `json:"scope"`
 }
 
-func (ep *Endpoint) parseToken(raw []byte, status int, requested []string) (*Token, error) {
+// parseToken reads an access token response (RFC 6749 §5.1). secrets are
+// the request's credentials, kept out of any error.
+func (ep *Endpoint) parseToken(raw []byte, status int, requested []string, secrets ...string) (*Token, error) {
 	var r response
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, &Error{Endpoint: ep.URL, StatusCode: status, Reason: "the response is not a JSON token response"}
@@ -186,7 +253,9 @@ func (ep *Endpoint) parseToken(raw []byte, status int, requested []string) (*Tok
 	case r.TokenType == "":
 		return nil, &Error{Endpoint: ep.URL, StatusCode: status, Reason: "the response lacks token_type"}
 	case !strings.EqualFold(r.TokenType, "Bearer") && !strings.EqualFold(r.TokenType, "DPoP"):
-		return nil, &Error{Endpoint: ep.URL, StatusCode: status, Reason: fmt.Sprintf("unsupported token_type %q", r.TokenType)}
+		// The value is shown, but never the tokens of the same response.
+		shown := redact.Text(redact.Secrets(r.TokenType, append([]string{r.AccessToken, r.RefreshToken}, secrets...)...))
+		return nil, &Error{Endpoint: ep.URL, StatusCode: status, Reason: fmt.Sprintf("unsupported token_type %q", shown)}
 	}
 	now := time.Now()
 	if ep.Now != nil {
@@ -231,5 +300,9 @@ func expiresIn(raw json.RawMessage) (time.Duration, bool) {
 	if math.IsNaN(f) || f <= 0 || f > maxExpiresIn.Seconds() {
 		return 0, false
 	}
-	return time.Duration(f * float64(time.Second)), true
+	d := time.Duration(f * float64(time.Second))
+	if d <= 0 {
+		return 0, false // a positive value too small for a Duration
+	}
+	return d, true
 }

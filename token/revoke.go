@@ -19,6 +19,8 @@ func Revoke(ctx context.Context, hc *http.Client, endpoint string, auth ClientAu
 	if _, err := urlcheck.HTTPSOrLoopback("revocation_endpoint", endpoint); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
 	form := url.Values{"token": {tok}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)
@@ -36,17 +38,15 @@ func Revoke(ctx context.Context, hc *http.Client, endpoint string, auth ClientAu
 	req.Body = io.NopCloser(strings.NewReader(body))
 	req.ContentLength = int64(len(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	secrets := secretsOf(req, form)
+	resp, err := urlcheck.Client(hc).Do(req)
 	if err != nil {
-		return fmt.Errorf("revocation request to %s: %w", endpoint, err)
+		return fmt.Errorf("revocation request to %s: %w", endpoint, scrub(err, secrets))
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if resp.StatusCode != http.StatusOK {
-		return parseError(endpoint, resp.StatusCode, raw)
+		return parseError(endpoint, resp.StatusCode, raw, secrets...)
 	}
 	return nil
 }

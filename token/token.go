@@ -1,6 +1,10 @@
 package token
 
 import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -60,3 +64,43 @@ func (t *Token) Fresh(now time.Time) bool {
 
 // CanRefresh reports whether the token carries a refresh token.
 func (t *Token) CanRefresh() bool { return t != nil && t.RefreshToken != "" }
+
+// String describes the token without revealing it: type, issuer, scope,
+// expiry and whether a refresh token is held, never the tokens themselves.
+func (t Token) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "token{type=%s issuer=%s scope=%q", t.TokenType, t.Issuer, strings.Join(t.Scope, " "))
+	if !t.Expiry.IsZero() {
+		fmt.Fprintf(&b, " expiry=%s", t.Expiry.Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, " access_token=%s refresh_token=%s}", redacted(t.AccessToken), redacted(t.RefreshToken))
+	return b.String()
+}
+
+// Format implements fmt.Formatter: every verb, %#v and %x included,
+// prints [Token.String], so a token that reaches a log line, an error or a
+// panic message is not revealed.
+func (t Token) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
+// LogValue implements slog.LogValuer, with the same redaction as
+// [Token.String].
+func (t Token) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("type", t.TokenType),
+		slog.String("issuer", t.Issuer),
+		slog.String("scope", strings.Join(t.Scope, " ")),
+		slog.String("access_token", redacted(t.AccessToken)),
+		slog.String("refresh_token", redacted(t.RefreshToken)),
+	}
+	if !t.Expiry.IsZero() {
+		attrs = append(attrs, slog.Time("expiry", t.Expiry))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+func redacted(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return "[redacted]"
+}

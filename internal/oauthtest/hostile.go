@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -107,4 +108,41 @@ func WriteRaw(w http.ResponseWriter, status int, contentType, body string) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
+}
+
+// Deadlines is an http.RoundTripper that records whether each request's
+// context carries a deadline, then sends the request with Base (nil means
+// http.DefaultTransport). It shows that a request is bounded in time
+// without waiting for the bound.
+type Deadlines struct {
+	Base http.RoundTripper
+
+	mu   sync.Mutex
+	seen []bool
+}
+
+// RoundTrip implements http.RoundTripper.
+func (d *Deadlines) RoundTrip(r *http.Request) (*http.Response, error) {
+	_, ok := r.Context().Deadline()
+	d.mu.Lock()
+	d.seen = append(d.seen, ok)
+	d.mu.Unlock()
+	base := d.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(r)
+}
+
+// Bounded reports how many requests were sent, and whether every one had
+// a deadline.
+func (d *Deadlines) Bounded() (n int, all bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ok := range d.seen {
+		if !ok {
+			return len(d.seen), false
+		}
+	}
+	return len(d.seen), true
 }
