@@ -212,6 +212,7 @@ func (t *Transport) authorizeOnce(ctx context.Context, d *discovered, ch discove
 	if err != nil {
 		return nil, nil, fmt.Errorf("mcpauth: exchanging the authorization code: %w", err)
 	}
+	t.dropRefreshTokenIfDisabled(tok)
 	t.emit(Event{Kind: EventToken, Token: describeToken(tok, t), Message: tokenMessage("access token received", tok, t)})
 
 	rec, err := t.saveGrant(ctx, d, client, tok, sel.Scopes)
@@ -256,6 +257,7 @@ func (t *Transport) authorizeGrant(ctx context.Context, d *discovered, ch discov
 	if err != nil {
 		return nil, fmt.Errorf("mcpauth: token request at %s: %w", md.Issuer, err)
 	}
+	t.dropRefreshTokenIfDisabled(tok)
 	t.emit(Event{Kind: EventToken, Token: describeToken(tok, t), Message: tokenMessage("access token received", tok, t)})
 	rec, err := t.saveGrant(ctx, d, client, tok, sel.Scopes)
 	if err != nil {
@@ -263,6 +265,15 @@ func (t *Transport) authorizeGrant(ctx context.Context, d *discovered, ch discov
 	}
 	t.setCurrent(rec)
 	return tok, nil
+}
+
+// dropRefreshTokenIfDisabled forgets a refresh token the server issued
+// although none was asked for (REF-5), when the client was configured
+// not to keep refresh tokens (Config.DisableRefreshTokens).
+func (t *Transport) dropRefreshTokenIfDisabled(tok *token.Token) {
+	if t.cfg.DisableRefreshTokens {
+		tok.RefreshToken = ""
+	}
 }
 
 // saveGrant stores a newly obtained grant with what discovery found.

@@ -140,7 +140,7 @@ func (h *OAuthHandler) Authorize(ctx context.Context, req *http.Request, resp *h
 		if sent != nil {
 			prev = sent.Scope
 		}
-		tok, err := t.stepUp(ctx, ch, prev)
+		tok, err := t.stepUp(ctx, ch, prev, sent)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/internal/urlcheck"
+	"github.com/mcpauth/mcpauth/scope"
 	"github.com/mcpauth/mcpauth/store"
 	"github.com/mcpauth/mcpauth/token"
 )
@@ -147,7 +148,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, &InsufficientScopeError{ServerURL: t.serverURL, Scopes: ch.Scope(), Attempts: attempt}
 			}
 			discard(resp)
-			if tok, err = t.stepUp(ctx, ch, prevScopes); err != nil {
+			if tok, err = t.stepUp(ctx, ch, prevScopes, tok); err != nil {
 				return nil, err
 			}
 		default:
@@ -405,8 +406,15 @@ func (t *Transport) unauthorized(ctx context.Context, ch discovery.Challenge, se
 
 // stepUp handles a 403 insufficient_scope by authorizing again with the
 // union of the scopes requested before and those challenged (STEP-1).
-func (t *Transport) stepUp(ctx context.Context, ch discovery.Challenge, prev []string) (*token.Token, error) {
+// When another request has stepped up meanwhile, so that the current
+// token is not the one sent and already covers the challenged scopes, that
+// token is used instead of a second authorization.
+func (t *Transport) stepUp(ctx context.Context, ch discovery.Challenge, prev []string, sent *token.Token) (*token.Token, error) {
 	rec, _ := t.current(ctx)
+	if rec != nil && rec.Token != nil && sent != nil && rec.Token.AccessToken != sent.AccessToken &&
+		rec.Token.Fresh(t.now()) && scope.Covers(rec.Token.Scope, ch.Scope()) {
+		return rec.Token, nil
+	}
 	if rec != nil && len(rec.RequestedScopes) > 0 {
 		prev = rec.RequestedScopes
 	}

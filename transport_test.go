@@ -1,6 +1,7 @@
 package mcpauth_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -476,5 +477,26 @@ func TestTransport_CountRequests(t *testing.T) {
 	// PRM, AS metadata, registration, authorize, redirect, token, retry.
 	if total != 7 {
 		t.Errorf("%d requests, want 7", total)
+	}
+}
+
+// TestTransport_REF5_DisableRefreshTokensKeepsNone: a server that issues a
+// refresh token although none was asked for does not get it kept by a
+// client configured not to keep refresh tokens.
+func TestTransport_REF5_DisableRefreshTokensKeepsNone(t *testing.T) {
+	e := newFxEnv(t, oauthtest.ASConfig{RefreshTokens: true}, oauthtest.ResourceConfig{})
+	tr := e.transport(func(c *mcpauth.Config) { c.DisableRefreshTokens = true })
+	tok, err := tr.Login(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RefreshToken != "" {
+		t.Error("the returned token carries a refresh token")
+	}
+	recs, _ := e.store.List(context.Background())
+	for _, r := range recs {
+		if r.Token != nil && r.Token.RefreshToken != "" {
+			t.Error("a refresh token was stored")
+		}
 	}
 }

@@ -7,6 +7,7 @@
 #
 #   bash scripts/test.sh            # everything
 #   SKIP_CONFORMANCE=1 bash scripts/test.sh   # Go tests and checks only
+#   FUZZTIME=1m bash scripts/test.sh          # longer fuzzing (default 10s a target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +47,9 @@ if [ -x scripts/with-keyring.sh ] || [ -f scripts/with-keyring.sh ]; then
 else
   "${gotest[@]}" 2>&1 | tee "$ARTIFACTS/go-test.log" || failed+=(go-test)
 fi
+
+step "fuzz targets, ${FUZZTIME:-10s} each"
+bash scripts/fuzz.sh 2>&1 | tee "$ARTIFACTS/fuzz.log" | grep -E '^(==>|fuzz targets:|FAILED|--- FAIL)' || failed+=(fuzz)
 
 if [ -z "${SKIP_CONFORMANCE:-}" ]; then
   step "official MCP conformance harness"
