@@ -629,7 +629,7 @@ var hostileCases = []hostileCase{
 		check: noTokenRequest,
 	},
 	{
-		name: "callback hit twice: a forged one first, then the real one",
+		name: "callback hit by a forged redirect before the real one",
 		config: func(h *hEnv, c *mcpauth.Config) {
 			c.Step = &authorize.Loopback{Timeout: hLimit, Open: func(ctx context.Context, authURL string) error {
 				u, err := url.Parse(authURL)
@@ -640,7 +640,11 @@ var hostileCases = []hostileCase{
 				if resp, err := http.Get(forged); err == nil {
 					resp.Body.Close()
 				}
-				return h.browser.Open(ctx, authURL)
+				// The forged redirect ends the login (STATE-1, one use),
+				// so the real browser is never needed; waiting here keeps
+				// this goroutine off the test's state once Wait returns.
+				<-ctx.Done()
+				return nil
 			}}
 		},
 		want: wantIs(mcpauth.ErrStateMismatch), says: []string{"state does not match"},
