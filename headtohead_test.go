@@ -64,14 +64,14 @@ func (c *hostCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 // handler has none.
 type h2hEnv struct {
 	kind  string
-	p     *ohPair
+	p     *demo
 	count *hostCounter
 	hc    *http.Client // counts; for every request of the client
 	store store.Store
 }
 
 func newH2HEnv(t testing.TB, kind string, cfg authserver.Config, base http.RoundTripper) *h2hEnv {
-	p := startOHPair(t, cfg)
+	p := startDemo(t, cfg)
 	asURL, _ := url.Parse(p.as.Issuer())
 	msURL, _ := url.Parse(p.ms.URL())
 	c := &hostCounter{base: base, asHost: asURL.Host, mcpHost: msURL.Host}

@@ -19,41 +19,9 @@ import (
 	"github.com/mcpauth/mcpauth"
 	"github.com/mcpauth/mcpauth/authorize"
 	"github.com/mcpauth/mcpauth/internal/demo/authserver"
-	"github.com/mcpauth/mcpauth/internal/demo/mcpserver"
 	"github.com/mcpauth/mcpauth/store"
 	"github.com/mcpauth/mcpauth/token"
 )
-
-// ohPair is a running demo authorization server and MCP server, for the
-// adapter tests and the head-to-head comparison.
-type ohPair struct {
-	as *authserver.Server
-	ms *mcpserver.Server
-}
-
-func startOHPair(t testing.TB, cfg authserver.Config) *ohPair {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cfg.AutoApprove = true
-	as, err := authserver.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := mcpserver.Start(ctx, mcpserver.Config{AuthServerIssuer: as.Issuer()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	as.AddResource(ms.URL())
-	t.Cleanup(func() { ms.Close(); as.Close() })
-	return &ohPair{as: as, ms: ms}
-}
-
-// ohHeadless approves through the demo server's auto-approval, as a
-// browser following its redirects would.
-func ohHeadless() authorize.Step {
-	return &authorize.Loopback{Open: authorize.HeadlessOpener(nil)}
-}
 
 // ohConnect connects a go-sdk client over its streamable transport.
 func ohConnect(t testing.TB, ctx context.Context, tr *mcp.StreamableClientTransport) *mcp.ClientSession {
@@ -84,13 +52,13 @@ func ohCall(ctx context.Context, cs *mcp.ClientSession, name string, args map[st
 // with the union, and a new handler over the same store reconnects
 // without any request to the authorization server.
 func TestOAuthHandler_GoSDKStreamable(t *testing.T) {
-	d := startOHPair(t, authserver.Config{})
+	d := startDemo(t, authserver.Config{})
 	ctx := context.Background()
 	st, err := store.NewFile(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := mcpauth.NewOAuthHandler(d.ms.URL(), mcpauth.Config{Store: st, Step: ohHeadless()})
+	h, err := mcpauth.NewOAuthHandler(d.ms.URL(), mcpauth.Config{Store: st, Step: headless()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +102,11 @@ func TestOAuthHandler_GoSDKStreamable(t *testing.T) {
 // never involves the person: with nothing usable stored it returns a nil
 // source at once, even when a Step is configured.
 func TestOAuthHandler_TokenSourceRefreshesNeverPrompts(t *testing.T) {
-	d := startOHPair(t, authserver.Config{})
+	d := startDemo(t, authserver.Config{})
 	ctx := context.Background()
 	clk := &ohClock{}
 	st := store.NewMemory()
-	tr, err := mcpauth.NewTransport(d.ms.URL(), mcpauth.Config{Store: st, Step: ohHeadless(), Now: clk.Now})
+	tr, err := mcpauth.NewTransport(d.ms.URL(), mcpauth.Config{Store: st, Step: headless(), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,9 +217,9 @@ func ohRequest(t *testing.T, url, accessToken string) *http.Request {
 // server may have moved to another authorization server, AS-2). Every
 // answer's body is closed.
 func TestOAuthHandler_UnauthorizedRefreshThenAuthorize(t *testing.T) {
-	d := startOHPair(t, authserver.Config{})
+	d := startDemo(t, authserver.Config{})
 	ctx := context.Background()
-	tr, err := mcpauth.NewTransport(d.ms.URL(), mcpauth.Config{Step: ohHeadless()})
+	tr, err := mcpauth.NewTransport(d.ms.URL(), mcpauth.Config{Step: headless()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,9 +269,9 @@ func TestOAuthHandler_UnauthorizedRefreshThenAuthorize(t *testing.T) {
 // step-up produced gets MaxAuthorizations step-ups, then an
 // *InsufficientScopeError.
 func TestOAuthHandler_STEP2_BoundedStepUps(t *testing.T) {
-	d := startOHPair(t, authserver.Config{})
+	d := startDemo(t, authserver.Config{})
 	ctx := context.Background()
-	tr, err := mcpauth.NewTransport(d.ms.URL(), mcpauth.Config{Step: ohHeadless()})
+	tr, err := mcpauth.NewTransport(d.ms.URL(), mcpauth.Config{Step: headless()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +311,7 @@ func TestOAuthHandler_STEP2_BoundedStepUps(t *testing.T) {
 // Without a Step the adapter reports that a person must log in, and
 // go-sdk's call fails with that error instead of hanging.
 func TestOAuthHandler_LoginRequired(t *testing.T) {
-	d := startOHPair(t, authserver.Config{})
+	d := startDemo(t, authserver.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h, err := mcpauth.NewOAuthHandler(d.ms.URL(), mcpauth.Config{})
