@@ -133,13 +133,32 @@ func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string)
 	}
 	ctx, cancel := context.WithTimeout(ctx, ep.timeout())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, nil)
+	resp, raw, secrets, err := postForm(ctx, ep.Client, "token request", ep.URL, ep.Auth, form)
 	if err != nil {
-		return nil, fmt.Errorf("token request: %w", err)
+		return nil, err
 	}
-	if ep.Auth != nil {
-		if err := ep.Auth.Apply(req, form, ep.URL); err != nil {
-			return nil, fmt.Errorf("client authentication: %w", err)
+	if len(raw) > maxResponseBytes {
+		return nil, &Error{Endpoint: ep.URL, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, parseError(ep.URL, resp.StatusCode, raw, secrets...)
+	}
+	return ep.parseToken(raw, resp.StatusCode, requested, secrets...)
+}
+
+// postForm POSTs form to endpoint with the client's authentication, through
+// a client that follows redirects only within the endpoint's origin, and
+// returns the response (its body read, at most maxResponseBytes+1 bytes)
+// and the credentials the request carried, for scrubbing errors. what
+// names the request in errors, such as "token request".
+func postForm(ctx context.Context, hc *http.Client, what, endpoint string, auth ClientAuth, form url.Values) (*http.Response, []byte, []string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if auth != nil {
+		if err := auth.Apply(req, form, endpoint); err != nil {
+			return nil, nil, nil, fmt.Errorf("client authentication: %w", err)
 		}
 	}
 	body := form.Encode()
@@ -150,24 +169,18 @@ func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string)
 	req.Header.Set("Accept", "application/json")
 
 	secrets := secretsOf(req, form)
-	resp, err := urlcheck.Client(ep.Client).Do(req)
+	resp, err := urlcheck.Client(hc).Do(req)
 	if err != nil {
 		// url.Error names the endpoint, never the form; a redirect's
 		// target, which the server chose, is scrubbed.
-		return nil, fmt.Errorf("token request to %s: %w", ep.URL, scrub(err, secrets))
+		return nil, nil, nil, fmt.Errorf("%s to %s: %w", what, endpoint, scrub(err, secrets))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("token request to %s: reading response: %w", ep.URL, err)
+		return nil, nil, nil, fmt.Errorf("%s to %s: reading response: %w", what, endpoint, err)
 	}
-	if len(raw) > maxResponseBytes {
-		return nil, &Error{Endpoint: ep.URL, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, parseError(ep.URL, resp.StatusCode, raw, secrets...)
-	}
-	return ep.parseToken(raw, resp.StatusCode, requested, secrets...)
+	return resp, raw, secrets, nil
 }
 
 // secretParams are the token request parameters that carry credentials.

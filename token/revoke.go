@@ -2,11 +2,8 @@ package token
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/mcpauth/mcpauth/internal/urlcheck"
 )
@@ -25,26 +22,10 @@ func Revoke(ctx context.Context, hc *http.Client, endpoint string, auth ClientAu
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, nil)
+	resp, raw, secrets, err := postForm(ctx, hc, "revocation request", endpoint, auth, form)
 	if err != nil {
-		return fmt.Errorf("revocation request: %w", err)
+		return err
 	}
-	if auth != nil {
-		if err := auth.Apply(req, form, endpoint); err != nil {
-			return fmt.Errorf("client authentication: %w", err)
-		}
-	}
-	body := form.Encode()
-	req.Body = io.NopCloser(strings.NewReader(body))
-	req.ContentLength = int64(len(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	secrets := secretsOf(req, form)
-	resp, err := urlcheck.Client(hc).Do(req)
-	if err != nil {
-		return fmt.Errorf("revocation request to %s: %w", endpoint, scrub(err, secrets))
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if resp.StatusCode != http.StatusOK {
 		return parseError(endpoint, resp.StatusCode, raw, secrets...)
 	}
