@@ -60,14 +60,7 @@ func runElicitationDefaults(ctx context.Context, serverURL string, env *scenario
 	}
 	defer s.Close()
 	const tool = "test_client_elicitation_defaults"
-	tools, err := listTools(ctx, s)
-	if err != nil {
-		return err
-	}
-	if findTool(tools, tool) == nil {
-		return fmt.Errorf("server does not offer the %s tool", tool)
-	}
-	text, err := callTool(ctx, s, tool, map[string]any{})
+	text, err := callOfferedTool(ctx, s, tool)
 	if err != nil {
 		return err
 	}
@@ -86,14 +79,7 @@ func runSSERetry(ctx context.Context, serverURL string, env *scenarioEnv) error 
 	}
 	defer s.Close()
 	const tool = "test_reconnection"
-	tools, err := listTools(ctx, s)
-	if err != nil {
-		return err
-	}
-	if findTool(tools, tool) == nil {
-		return fmt.Errorf("server does not offer the %s tool", tool)
-	}
-	text, err := callTool(ctx, s, tool, map[string]any{})
+	text, err := callOfferedTool(ctx, s, tool)
 	if err != nil {
 		return err
 	}
@@ -121,6 +107,19 @@ func runRequestMetadata(ctx context.Context, serverURL string, env *scenarioEnv)
 }
 
 // listTools returns all tools of the server, following pagination.
+// callOfferedTool lists the tools, checks that tool is among them, and
+// calls it with no arguments.
+func callOfferedTool(ctx context.Context, s *session, tool string) (string, error) {
+	tools, err := listTools(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	if findTool(tools, tool) == nil {
+		return "", fmt.Errorf("server does not offer the %s tool", tool)
+	}
+	return callTool(ctx, s, tool, map[string]any{})
+}
+
 func listTools(ctx context.Context, s *session) ([]*mcp.Tool, error) {
 	var tools []*mcp.Tool
 	for tool, err := range s.Tools(ctx, nil) {
