@@ -106,7 +106,6 @@ func runRequestMetadata(ctx context.Context, serverURL string, env *scenarioEnv)
 	return nil
 }
 
-// listTools returns all tools of the server, following pagination.
 // callOfferedTool lists the tools, checks that tool is among them, and
 // calls it with no arguments.
 func callOfferedTool(ctx context.Context, s *session, tool string) (string, error) {
@@ -120,6 +119,7 @@ func callOfferedTool(ctx context.Context, s *session, tool string) (string, erro
 	return callTool(ctx, s, tool, map[string]any{})
 }
 
+// listTools returns all tools of the server, following pagination.
 func listTools(ctx context.Context, s *session) ([]*mcp.Tool, error) {
 	var tools []*mcp.Tool
 	for tool, err := range s.Tools(ctx, nil) {
