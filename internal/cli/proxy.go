@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -31,6 +30,9 @@ const (
 	stdinGrace = 2 * time.Second
 	// shutdownWait bounds the wait for the proxy's goroutines at exit.
 	shutdownWait = 3 * time.Second
+	// listenDelay is how long after the handshake the standalone event
+	// stream opens at the latest (see listenSoon).
+	listenDelay = 100 * time.Millisecond
 )
 
 // Protocol versions the proxy tells apart (MCP headers).
@@ -96,7 +98,9 @@ func (f *Factory) runProxy(ctx context.Context, serverURL string, o proxyOptions
 		logf:    func(format string, args ...any) { ios.Errf("mcpauth proxy: "+format, args...) },
 	}
 	p.logf("forwarding stdio to %s", serverURL)
-	return p.run(ctx, ios.In)
+	in, restore := pollableInput(ios.In)
+	defer restore()
+	return p.run(ctx, in)
 }
 
 // proxy pumps JSON-RPC messages between stdio and a Streamable HTTP MCP
@@ -118,19 +122,47 @@ type proxy struct {
 	mu              sync.Mutex
 	sessionID       string
 	protocolVersion string
+	initID          string        // the id of the initialize request, compacted
 	gate            chan struct{} // closed when the pending handshake request completes
-	listening       bool
+	listenDue       bool          // the session is initialized; the event stream is to be opened
+	listenStarted   bool          // the event stream was opened (once per session)
+	listening       bool          // the event stream's goroutine runs
 	closing         bool
 	running         int
 	idle            chan struct{} // closed when running drops to 0 while closing
 }
 
-// envelope is the part of a JSON-RPC message the proxy looks at.
+// envelope is the part of a JSON-RPC message the proxy looks at. It is
+// decoded in one pass, without copying the params.
 type envelope struct {
 	ID     json.RawMessage `json:"id,omitempty"`
 	Method string          `json:"method,omitempty"`
-	Params json.RawMessage `json:"params,omitempty"`
-	Result json.RawMessage `json:"result,omitempty"`
+	Params struct {
+		Name string `json:"name"` // tools/call, prompts/get
+		URI  string `json:"uri"`  // resources/read
+		Meta struct {
+			ProtocolVersion string `json:"io.modelcontextprotocol/protocolVersion"`
+		} `json:"_meta"`
+	} `json:"params"`
+}
+
+// decodeEnvelopes reads the envelopes of a message or a batch. A field of
+// another type than the proxy expects (params given by position, say) is
+// no error: the message is passed on as it is, and the server judges it.
+func decodeEnvelopes(msg []byte) ([]envelope, error) {
+	var envs []envelope
+	var err error
+	if msg[0] == '[' {
+		err = json.Unmarshal(msg, &envs)
+	} else {
+		envs = make([]envelope, 1)
+		err = json.Unmarshal(msg, &envs[0])
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		err = nil
+	}
+	return envs, err
 }
 
 func (e envelope) isCall() bool { return e.Method != "" && len(e.ID) > 0 && string(e.ID) != "null" }
@@ -177,22 +209,13 @@ func (m message) method() string {
 func (p *proxy) run(parent context.Context, in io.Reader) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	lines := make(chan []byte)
-	stop := make(chan struct{})
-	defer close(stop)
-	go p.readLines(in, lines, stop)
-
-	for done := false; !done; {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				done = true
-				break
-			}
-			p.dispatch(ctx, line)
-		case <-parent.Done():
-			done = true
-		}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(nil, maxMessage)
+	eof := make(chan struct{})
+	go p.readLines(ctx, sc, eof)
+	select {
+	case <-eof:
+	case <-parent.Done():
 	}
 
 	if parent.Err() == nil {
@@ -248,77 +271,93 @@ func (p *proxy) listenerCount() int {
 	return 0
 }
 
-// goRun runs fn in a goroutine counted for shutdown, unless the proxy is
-// closing.
-func (p *proxy) goRun(fn func()) bool {
+// begin counts a goroutine that sends a request, unless the proxy is
+// closing; end uncounts it.
+func (p *proxy) begin() bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closing {
-		p.mu.Unlock()
 		return false
 	}
 	p.running++
-	p.mu.Unlock()
+	return true
+}
+
+func (p *proxy) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.running--
+	if p.running == 0 && p.closing && p.idle != nil {
+		close(p.idle)
+		p.idle = nil
+	}
+}
+
+// goRun runs fn in a goroutine counted for shutdown, unless the proxy is
+// closing.
+func (p *proxy) goRun(fn func()) bool {
+	if !p.begin() {
+		return false
+	}
 	go func() {
-		defer func() {
-			p.mu.Lock()
-			p.running--
-			if p.running == 0 && p.closing && p.idle != nil {
-				close(p.idle)
-				p.idle = nil
-			}
-			p.mu.Unlock()
-		}()
+		defer p.end()
 		fn()
 	}()
 	return true
 }
 
-// readLines sends each line of in to lines, and closes it at the end of
-// in. It gives up when stop closes.
-func (p *proxy) readLines(in io.Reader, lines chan<- []byte, stop <-chan struct{}) {
-	defer close(lines)
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64<<10), maxMessage)
+// readLines reads the messages on stdin and dispatches them, and closes
+// eof when stdin ends. The goroutine that reads a message is the one that
+// sends it: it hands reading on to a new goroutine first, so a request
+// leaves without waiting for another goroutine to be scheduled.
+func (p *proxy) readLines(ctx context.Context, sc *bufio.Scanner, eof chan<- struct{}) {
 	for sc.Scan() {
+		if ctx.Err() != nil {
+			break
+		}
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
-		select {
-		case lines <- bytes.Clone(line):
-		case <-stop:
-			return
+		send := p.dispatch(ctx, bytes.Clone(line))
+		if send == nil || !p.begin() {
+			continue
 		}
+		go p.readLines(ctx, sc, eof)
+		defer p.end()
+		send()
+		return
 	}
 	if err := sc.Err(); err != nil {
 		p.logf("reading stdin: %v", err)
 	}
+	close(eof)
 }
 
-// dispatch parses one line and posts it, in order behind a pending
-// handshake.
-func (p *proxy) dispatch(ctx context.Context, line []byte) {
+// dispatch parses one line and returns the function that posts it, in
+// order behind a pending handshake; nil when there is nothing to send.
+func (p *proxy) dispatch(ctx context.Context, line []byte) func() {
 	m := message{raw: line}
-	if line[0] == '[' {
-		if err := json.Unmarshal(line, &m.envs); err != nil {
-			p.writeError(json.RawMessage("null"), -32700, "parse error: "+err.Error())
-			return
-		}
-	} else {
-		var e envelope
-		if err := json.Unmarshal(line, &e); err != nil {
-			p.writeError(json.RawMessage("null"), -32700, "parse error: "+err.Error())
-			return
-		}
-		m.envs = []envelope{e}
+	var err error
+	if m.envs, err = decodeEnvelopes(line); err != nil {
+		p.writeError(json.RawMessage("null"), -32700, "parse error: "+err.Error())
+		return nil
 	}
 	for _, e := range m.envs {
-		if v := p.noteVersion(e); v != "" {
+		if v := e.Params.Meta.ProtocolVersion; v != "" && e.Method != "" {
 			m.version = v
 		}
 	}
 
 	p.mu.Lock()
+	if m.version != "" {
+		// The stateless 2026-07-28 protocol names its version in every
+		// request's _meta.
+		p.protocolVersion = m.version
+	}
+	if m.method() == "initialize" && m.envs[0].isCall() {
+		p.initID = compactID(m.envs[0].ID)
+	}
 	wait := p.gate
 	var release chan struct{}
 	if m.handshake() {
@@ -327,7 +366,7 @@ func (p *proxy) dispatch(ctx context.Context, line []byte) {
 	}
 	p.mu.Unlock()
 
-	p.goRun(func() {
+	return func() {
 		if release != nil {
 			defer close(release)
 		}
@@ -340,29 +379,10 @@ func (p *proxy) dispatch(ctx context.Context, line []byte) {
 			}
 		}
 		p.post(ctx, m)
-	})
-}
-
-// noteVersion records and returns the protocol version a request names in
-// its _meta (the stateless 2026-07-28 protocol sends it with every
-// request).
-func (p *proxy) noteVersion(e envelope) string {
-	if e.Method == "" || len(e.Params) == 0 {
-		return ""
+		if !m.handshake() && len(m.calls()) > 0 {
+			p.startListening(ctx) // the first answer after the handshake is out
+		}
 	}
-	var params struct {
-		Meta map[string]any `json:"_meta"`
-	}
-	if json.Unmarshal(e.Params, &params) != nil {
-		return ""
-	}
-	v, _ := params.Meta[metaProtocolKey].(string)
-	if v != "" {
-		p.mu.Lock()
-		p.protocolVersion = v
-		p.mu.Unlock()
-	}
-	return v
 }
 
 // headers sets the MCP headers of a POST for m.
@@ -389,16 +409,11 @@ func (p *proxy) headers(h http.Header, m message) {
 	if version >= protocol20260728 && m.method() != "" {
 		e := m.envs[0]
 		h.Set("Mcp-Method", e.Method)
-		var params struct {
-			Name string `json:"name"`
-			URI  string `json:"uri"`
-		}
-		_ = json.Unmarshal(e.Params, &params)
 		switch e.Method {
 		case "tools/call", "prompts/get":
-			h.Set("Mcp-Name", params.Name)
+			h.Set("Mcp-Name", e.Params.Name)
 		case "resources/read":
-			h.Set("Mcp-Name", params.URI)
+			h.Set("Mcp-Name", e.Params.URI)
 		}
 	}
 }
@@ -426,11 +441,11 @@ func (p *proxy) post(ctx context.Context, m message) {
 			p.mu.Unlock()
 		}
 	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	mt := mediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusNoContent:
 		if m.method() == "notifications/initialized" {
-			p.startListening(ctx)
+			p.listenSoon(ctx)
 		}
 		return
 	case resp.StatusCode >= 400:
@@ -453,7 +468,7 @@ func (p *proxy) post(ctx context.Context, m message) {
 			p.fail(m, err)
 			return
 		}
-		p.forward(body)
+		p.deliver(body)
 	case mt == "text/event-stream":
 		p.stream(ctx, resp.Body, m)
 	default:
@@ -508,42 +523,71 @@ func (p *proxy) stream(ctx context.Context, body io.Reader, m message) {
 // is in want are removed from it. It returns the last event id seen.
 func (p *proxy) readEvents(ctx context.Context, body io.Reader, want map[string]bool, lastID string) (string, error) {
 	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 0, 64<<10), maxMessage)
+	sc.Buffer(nil, maxMessage) // 4 KiB to start, grown for larger events
 	var data bytes.Buffer
-	event := ""
+	var event []byte
 	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if data.Len() > 0 && (event == "" || event == "message") {
-				msg := bytes.Clone(data.Bytes())
-				p.forward(msg)
-				var e envelope
-				if json.Unmarshal(msg, &e) == nil && e.Method == "" && len(e.ID) > 0 {
-					delete(want, compactID(e.ID))
+		line := sc.Bytes()
+		if len(line) == 0 {
+			if data.Len() > 0 && (len(event) == 0 || string(event) == "message") {
+				for _, id := range p.deliver(data.Bytes()) {
+					delete(want, id)
 				}
 			}
 			data.Reset()
-			event = ""
+			event = event[:0]
 			continue
 		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
 		case "data":
 			if data.Len() > 0 {
 				data.WriteByte('\n')
 			}
-			data.WriteString(value)
+			data.Write(value)
 		case "id":
-			lastID = value
+			lastID = string(value)
 		case "event":
-			event = value
+			event = append(event[:0], value...)
 		}
 	}
 	if err := sc.Err(); err != nil && ctx.Err() == nil {
 		return lastID, err
 	}
 	return lastID, nil
+}
+
+// deliver forwards a message (or batch) from the server to stdout and
+// returns the ids of the responses in it. The response to initialize also
+// sets the protocol version later requests name in their headers, before
+// the client can send one. A message that is not JSON is dropped.
+func (p *proxy) deliver(msg []byte) []string {
+	msg = bytes.TrimSpace(msg)
+	if len(msg) == 0 {
+		return nil
+	}
+	envs, err := decodeEnvelopes(msg)
+	if err != nil {
+		p.logf("dropping a message from the server that is not JSON: %v", err)
+		return nil
+	}
+	var ids []string
+	for _, e := range envs {
+		if e.Method != "" || len(e.ID) == 0 {
+			continue
+		}
+		id := compactID(e.ID)
+		ids = append(ids, id)
+		p.mu.Lock()
+		init := p.initID != "" && id == p.initID
+		p.mu.Unlock()
+		if init {
+			p.noteNegotiated(msg)
+		}
+	}
+	p.forward(msg)
+	return ids
 }
 
 // get opens the server's event stream (GET), resuming after lastID when
@@ -570,7 +614,7 @@ func (p *proxy) get(ctx context.Context, lastID string) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	mt := mediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK || mt != "text/event-stream" {
 		resp.Body.Close()
 		return nil, &streamRefused{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type")}
@@ -587,16 +631,31 @@ func (e *streamRefused) Error() string {
 	return fmt.Sprintf("the server refused the event stream: HTTP %d, content type %q", e.status, e.contentType)
 }
 
-// startListening opens the standalone event stream once the session is
-// initialized (protocol versions before 2026-07-28, which replaced it with
-// subscriptions/listen), for messages the server sends unprompted.
+// listenSoon arranges for the standalone event stream to open, for the
+// messages the server sends unprompted, now that the session is
+// initialized (protocol versions before 2026-07-28, which replaced it
+// with subscriptions/listen). It opens once the client's first request
+// after the handshake is answered, or after listenDelay, whichever comes
+// first: the client's first request, usually right behind the handshake,
+// does not wait behind the GET for a connection and the server's time,
+// and the first tools/call is answered after three HTTP requests, not
+// four.
+func (p *proxy) listenSoon(ctx context.Context) {
+	p.mu.Lock()
+	p.listenDue = true
+	p.mu.Unlock()
+	time.AfterFunc(listenDelay, func() { p.startListening(ctx) })
+}
+
+// startListening opens the standalone event stream, if it is due and was
+// not opened yet.
 func (p *proxy) startListening(ctx context.Context) {
 	p.mu.Lock()
-	if p.listening || (p.protocolVersion != "" && p.protocolVersion >= protocol20260728) {
+	if !p.listenDue || p.listenStarted || (p.protocolVersion != "" && p.protocolVersion >= protocol20260728) {
 		p.mu.Unlock()
 		return
 	}
-	p.listening = true
+	p.listenStarted, p.listening = true, true
 	p.mu.Unlock()
 	p.goRun(func() {
 		defer func() {
@@ -644,32 +703,43 @@ func (p *proxy) listen(ctx context.Context) {
 }
 
 // forward writes one message (or batch) from the server to stdout, on one
-// line, and notes the protocol version an initialize result negotiates.
+// line. msg is JSON already checked.
 func (p *proxy) forward(msg []byte) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, msg); err != nil {
-		p.logf("dropping a message from the server that is not JSON: %v", err)
-		return
-	}
-	var e envelope
-	if json.Unmarshal(buf.Bytes(), &e) == nil && len(e.Result) > 0 {
-		var r struct {
-			ProtocolVersion string `json:"protocolVersion"`
+	line := make([]byte, 0, len(msg)+1)
+	if bytes.ContainsAny(msg, "\r\n") {
+		// Stdio frames messages by lines: take out the line breaks
+		// between tokens (those in strings are escaped already).
+		buf := bytes.NewBuffer(line)
+		if err := json.Compact(buf, msg); err != nil {
+			p.logf("dropping a message from the server that is not JSON: %v", err)
+			return
 		}
-		if json.Unmarshal(e.Result, &r) == nil && r.ProtocolVersion != "" {
-			p.mu.Lock()
-			p.protocolVersion = r.ProtocolVersion
-			p.mu.Unlock()
-		}
+		line = buf.Bytes()
+	} else {
+		line = append(line, msg...)
 	}
-	buf.WriteByte('\n')
+	line = append(line, '\n')
 	p.outMu.Lock()
 	defer p.outMu.Unlock()
 	if p.outErr != nil {
 		return // the client is gone
 	}
-	if _, p.outErr = p.out.Write(buf.Bytes()); p.outErr != nil {
+	if _, p.outErr = p.out.Write(line); p.outErr != nil {
 		p.logf("writing to stdout: %v", p.outErr)
+	}
+}
+
+// noteNegotiated records the protocol version an initialize result names.
+func (p *proxy) noteNegotiated(msg []byte) {
+	var e struct {
+		Result struct {
+			ProtocolVersion string `json:"protocolVersion"`
+		} `json:"result"`
+	}
+	if json.Unmarshal(msg, &e) == nil && e.Result.ProtocolVersion != "" {
+		p.mu.Lock()
+		p.protocolVersion = e.Result.ProtocolVersion
+		p.mu.Unlock()
 	}
 }
 
@@ -753,6 +823,13 @@ func (p *proxy) deleteSession(sid string) {
 	if resp, err := p.f.baseTransport().RoundTrip(req); err == nil {
 		resp.Body.Close()
 	}
+}
+
+// mediaType returns the media type of a Content-Type value, lower-cased,
+// without its parameters (RFC 9110 §8.3.1).
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
 }
 
 func compactID(id json.RawMessage) string {

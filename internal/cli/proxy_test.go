@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,6 +166,131 @@ func TestProxy(t *testing.T) {
 			}
 			assertNoSecrets(t, "proxy stderr", p.errOut.String(), d.secrets(t))
 		})
+	}
+}
+
+// recordingServer is a go-sdk Streamable HTTP server with an echo tool
+// that records when each request starts and ends, as "start POST
+// tools/call" and "end POST tools/call".
+func recordingServer(t *testing.T, opts *mcp.StreamableHTTPOptions) (url string, events func() []string) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "recording", Version: "1"}, nil)
+	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in struct {
+		Text string `json:"text"`
+	}) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Text}}}, nil, nil
+	})
+	var mu sync.Mutex
+	var seen []string
+	note := func(s string) {
+		mu.Lock()
+		seen = append(seen, s)
+		mu.Unlock()
+	}
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, opts)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		what := r.Method
+		if r.Body != nil && r.Method == http.MethodPost {
+			body, _ := io.ReadAll(r.Body)
+			var m struct {
+				Method string `json:"method"`
+			}
+			_ = json.Unmarshal(body, &m)
+			what += " " + m.Method
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		note("start " + what)
+		h.ServeHTTP(w, r)
+		if r.Method == http.MethodPost {
+			// Recorded before net/http ends the response, so before the
+			// client can see its end.
+			note("end " + what)
+		}
+	}))
+	t.Cleanup(hs.Close)
+	return hs.URL + "/mcp", func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+// startsBefore lists the requests that started before the event end.
+func startsBefore(events []string, end string) []string {
+	var out []string
+	for _, e := range events {
+		if e == end {
+			return out
+		}
+		if s, ok := strings.CutPrefix(e, "start "); ok {
+			out = append(out, s)
+		}
+	}
+	return nil
+}
+
+// The first tools/call on the 2025-11-25 protocol is answered after three
+// HTTP requests: initialize, initialized, tools/call. The standalone GET
+// stream opens once that answer is out, not before (#5: at most three
+// requests to the first tools/call response).
+func TestProxyRequestsToFirstCall(t *testing.T) {
+	url, events := recordingServer(t, nil)
+	d := &demo{home: privateDir(t), url: url}
+	p := d.startProxy(t, runOpts{})
+	cs := p.client(t, nil, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	defer cs.Close()
+	echoFirst(t, cs)
+	want := []string{"POST initialize", "POST notifications/initialized", "POST tools/call"}
+	if got := startsBefore(events(), "end POST tools/call"); !slices.Equal(got, want) {
+		t.Errorf("requests started before the first tools/call answer = %q, want %q", got, want)
+	}
+	// The event stream opens right after, once.
+	gets := func() int { return strings.Count(strings.Join(events(), "\n"), "start GET") }
+	if !eventually(func() bool { return gets() == 1 }) {
+		t.Errorf("GET streams after the first answer = %d, want 1\n%q", gets(), events())
+	}
+	time.Sleep(2 * listenDelay)
+	if gets() != 1 {
+		t.Errorf("GET streams a while later = %d, want 1", gets())
+	}
+}
+
+// A client that sends nothing after the handshake still gets the event
+// stream, listenDelay later.
+func TestProxyListensWithoutRequests(t *testing.T) {
+	url, events := recordingServer(t, nil)
+	d := &demo{home: privateDir(t), url: url}
+	p := d.startProxy(t, runOpts{})
+	cs := p.client(t, nil, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	defer cs.Close()
+	if !eventually(func() bool { return slices.Contains(events(), "start GET") }) {
+		t.Errorf("no GET stream after an idle handshake: %q", events())
+	}
+}
+
+// On the stateless 2026-07-28 protocol there is no handshake and no GET
+// stream: server/discover, then tools/call.
+func TestProxyRequestsToFirstCall2026(t *testing.T) {
+	url, events := recordingServer(t, &mcp.StreamableHTTPOptions{Stateless: true})
+	d := &demo{home: privateDir(t), url: url}
+	p := d.startProxy(t, runOpts{})
+	cs := p.client(t, nil, nil)
+	defer cs.Close()
+	echoFirst(t, cs)
+	want := []string{"POST server/discover", "POST tools/call"}
+	if got := startsBefore(events(), "end POST tools/call"); !slices.Equal(got, want) {
+		t.Errorf("requests started before the first tools/call answer = %q, want %q", got, want)
+	}
+	time.Sleep(2 * listenDelay)
+	if got := events(); slices.Contains(got, "start GET") {
+		t.Errorf("a GET stream on the 2026-07-28 protocol: %q", got)
+	}
+}
+
+func echoFirst(t *testing.T, cs *mcp.ClientSession) {
+	t.Helper()
+	res, err := cs.CallTool(testCtx(t, 10*time.Second), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "first"}})
+	if err != nil || res.IsError || res.Content[0].(*mcp.TextContent).Text != "first" {
+		t.Fatalf("echo: %v %v", err, res)
 	}
 }
 
