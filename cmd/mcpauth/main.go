@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/mcpauth/mcpauth/internal/cli"
@@ -14,7 +15,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, cli.NewFactory(cli.System()), os.Args[1:])
+	f := cli.NewFactory(cli.System())
+	f.MaxProcs = func(n int) { runtime.GOMAXPROCS(n) }
+	code := cli.Execute(ctx, f, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

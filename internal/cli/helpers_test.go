@@ -58,6 +58,8 @@ type runOpts struct {
 	// works with an auto-approving server.
 	open func(ctx context.Context, url string) error
 	ctx  context.Context
+	// maxProcs records what the command would set GOMAXPROCS to.
+	maxProcs func(int)
 }
 
 // factory returns a Factory over test streams, with the demo's home
@@ -75,6 +77,7 @@ func (d *demo) factory(o runOpts) (*Factory, *SyncBuffer, *SyncBuffer) {
 		f.OpenURL = authorize.HeadlessOpener(nil)
 	}
 	f.LoginPoll = 20 * time.Millisecond
+	f.MaxProcs = o.maxProcs
 	return f, out, errOut
 }
 

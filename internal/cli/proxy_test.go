@@ -169,6 +169,26 @@ func TestProxy(t *testing.T) {
 	}
 }
 
+// The proxy runs on one P unless GOMAXPROCS says otherwise.
+func TestProxyMaxProcs(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want []int
+	}{
+		{"", []int{1}},
+		{"4", nil},
+	} {
+		t.Run("GOMAXPROCS="+tc.env, func(t *testing.T) {
+			d := &demo{home: privateDir(t), url: "http://127.0.0.1:9/mcp"}
+			var got []int
+			r := d.runWith(t, runOpts{env: map[string]string{"GOMAXPROCS": tc.env}, maxProcs: func(n int) { got = append(got, n) }}, "--store", "file", "proxy", d.url)
+			if r.code != 0 || !slices.Equal(got, tc.want) {
+				t.Errorf("exit %d, GOMAXPROCS set to %v, want %v", r.code, got, tc.want)
+			}
+		})
+	}
+}
+
 // recordingServer is a go-sdk Streamable HTTP server with an echo tool
 // that records when each request starts and ends, as "start POST
 // tools/call" and "end POST tools/call".
@@ -239,6 +259,8 @@ func TestProxyRequestsToFirstCall(t *testing.T) {
 	cs := p.client(t, nil, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 	defer cs.Close()
 	echoFirst(t, cs)
+	// The handler's end comes a moment after the answer the client has.
+	eventually(func() bool { return slices.Contains(events(), "end POST tools/call") })
 	want := []string{"POST initialize", "POST notifications/initialized", "POST tools/call"}
 	if got := startsBefore(events(), "end POST tools/call"); !slices.Equal(got, want) {
 		t.Errorf("requests started before the first tools/call answer = %q, want %q", got, want)
@@ -276,6 +298,7 @@ func TestProxyRequestsToFirstCall2026(t *testing.T) {
 	cs := p.client(t, nil, nil)
 	defer cs.Close()
 	echoFirst(t, cs)
+	eventually(func() bool { return slices.Contains(events(), "end POST tools/call") })
 	want := []string{"POST server/discover", "POST tools/call"}
 	if got := startsBefore(events(), "end POST tools/call"); !slices.Equal(got, want) {
 		t.Errorf("requests started before the first tools/call answer = %q, want %q", got, want)

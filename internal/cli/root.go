@@ -47,6 +47,11 @@ type Factory struct {
 	// LoginPoll is how often a process waiting for another's login checks
 	// whether it finished; default 250ms.
 	LoginPoll time.Duration
+	// MaxProcs, if set, limits the OS threads running Go code at once
+	// (runtime.GOMAXPROCS); the proxy uses one unless GOMAXPROCS is set.
+	// The command sets it; tests running commands in their own process
+	// leave it nil.
+	MaxProcs func(n int)
 
 	opts globalOptions
 }
