@@ -123,6 +123,8 @@ type proxy struct {
 	timeout time.Duration
 	logf    func(string, ...any)
 
+	workers workers
+
 	outMu  sync.Mutex
 	outErr error // the first failed write to stdout
 
@@ -228,7 +230,8 @@ func (p *proxy) run(parent context.Context, in io.Reader) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(nil, maxMessage)
 	eof := make(chan struct{})
-	go p.readLines(ctx, sc, eof)
+	p.workers.idle = make(chan func())
+	p.workers.run(ctx, func() { p.readLines(ctx, sc, eof) })
 	select {
 	case <-eof:
 	case <-parent.Done():
@@ -287,6 +290,29 @@ func (p *proxy) listenerCount() int {
 	return 0
 }
 
+// workers runs functions on goroutines that wait for more when done. A
+// goroutine per message would grow a new stack through net/http each
+// time; these keep theirs.
+type workers struct{ idle chan func() }
+
+// run runs fn on a waiting goroutine, or a new one if none waits.
+func (w *workers) run(ctx context.Context, fn func()) {
+	select {
+	case w.idle <- fn:
+	default:
+		go func() {
+			for {
+				fn()
+				select {
+				case fn = <-w.idle:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+}
+
 // begin counts a goroutine that sends a request, unless the proxy is
 // closing; end uncounts it.
 func (p *proxy) begin() bool {
@@ -343,11 +369,11 @@ func (p *proxy) readLines(ctx context.Context, sc *bufio.Scanner, eof chan<- str
 			// The next goroutine decodes this message while it is on
 			// its way to the server, then reads on.
 			m := &message{raw: line, decoded: make(chan struct{})}
-			go func() {
+			p.workers.run(ctx, func() {
 				m.envs, _ = decodeEnvelopes(line)
 				close(m.decoded)
 				p.readLines(ctx, sc, eof)
-			}()
+			})
 			defer p.end()
 			p.post(ctx, m)
 			p.answered(ctx, m)
@@ -357,7 +383,7 @@ func (p *proxy) readLines(ctx context.Context, sc *bufio.Scanner, eof chan<- str
 		if send == nil || !p.begin() {
 			continue
 		}
-		go p.readLines(ctx, sc, eof)
+		p.workers.run(ctx, func() { p.readLines(ctx, sc, eof) })
 		defer p.end()
 		send()
 		return
