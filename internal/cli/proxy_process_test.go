@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +67,7 @@ func binary(t testing.TB, pkg string) string {
 const (
 	mcpauthPkg  = "github.com/mcpauth/mcpauth/cmd/mcpauth"
 	directPkg   = "github.com/mcpauth/mcpauth/internal/cli/testdata/directclient"
+	floorPkg    = "github.com/mcpauth/mcpauth/internal/cli/testdata/floorproxy"
 	benchProtov = "2025-11-25"
 )
 
@@ -137,7 +139,7 @@ func benchEnv(b *testing.B) *demo {
 
 // directSession is go-sdk's own Streamable HTTP client, through an
 // mcpauth transport on the same store: the baseline.
-func (d *demo) directSession(b *testing.B) *mcp.ClientSession {
+func (d *demo) directSession(b testing.TB) *mcp.ClientSession {
 	b.Helper()
 	f, _, _ := d.factory(runOpts{})
 	f.opts.store = "file"
@@ -155,7 +157,7 @@ func (d *demo) directSession(b *testing.B) *mcp.ClientSession {
 }
 
 // proxySession is the same client through `mcpauth proxy` as a process.
-func (d *demo) proxySession(b *testing.B, stderr *bytes.Buffer) (*mcp.ClientSession, *exec.Cmd) {
+func (d *demo) proxySession(b testing.TB, stderr *bytes.Buffer) (*mcp.ClientSession, *exec.Cmd) {
 	b.Helper()
 	cmd := d.proxyCmd(b, stderr)
 	c := mcp.NewClient(&mcp.Implementation{Name: "via-proxy", Version: "1"}, nil)
@@ -174,26 +176,124 @@ func echo(b *testing.B, cs *mcp.ClientSession) {
 }
 
 // BenchmarkProxyCall: the latency of one tools/call through the proxy
-// process, and directly over HTTP.
+// process, and directly over HTTP with go-sdk's client. The two sessions
+// take turns within one loop, so that a change in the machine's load
+// weighs on both alike; ns/op is one call of each, and the metrics give
+// each path's mean and their ratio. The demo servers run in this process.
 func BenchmarkProxyCall(b *testing.B) {
 	d := benchEnv(b)
-	b.Run("proxy", func(b *testing.B) {
-		var stderr bytes.Buffer
-		cs, _ := d.proxySession(b, &stderr)
-		defer cs.Close()
-		echo(b, cs)
-		for b.Loop() {
-			echo(b, cs)
+	compareCalls(b, d, d.proxyOnly)
+}
+
+// BenchmarkProxyCallServerProcess is BenchmarkProxyCall with the demo
+// servers in a process of their own (`mcpauth demo --serve`), as a remote
+// server is: the direct client then crosses a process boundary too, as it
+// does in real use.
+func BenchmarkProxyCallServerProcess(b *testing.B) {
+	d := serverProcess(b)
+	compareCalls(b, d, d.proxyOnly)
+}
+
+// BenchmarkProxyCallFloor is BenchmarkProxyCall with testdata/floorproxy
+// in place of the proxy: the least any separate process can add, the
+// floor under the proxy's figure.
+func BenchmarkProxyCallFloor(b *testing.B) {
+	d := benchEnv(b)
+	compareCalls(b, d, d.floorSession)
+}
+
+// compareCalls times echo calls through the session via gives and
+// directly, taking turns.
+func compareCalls(b *testing.B, d *demo, via func(testing.TB) *mcp.ClientSession) {
+	proxy := via(b)
+	defer proxy.Close()
+	direct := d.directSession(b)
+	defer direct.Close()
+	echo(b, proxy)
+	echo(b, direct)
+	var viaProxy, viaHTTP time.Duration
+	n := 0
+	for b.Loop() {
+		first, second := proxy, direct
+		if n%2 == 1 {
+			first, second = direct, proxy
 		}
-	})
-	b.Run("direct", func(b *testing.B) {
-		cs := d.directSession(b)
-		defer cs.Close()
-		echo(b, cs)
-		for b.Loop() {
-			echo(b, cs)
+		t0 := time.Now()
+		echo(b, first)
+		t1 := time.Now()
+		echo(b, second)
+		t2 := time.Now()
+		if first == proxy {
+			viaProxy, viaHTTP = viaProxy+t1.Sub(t0), viaHTTP+t2.Sub(t1)
+		} else {
+			viaHTTP, viaProxy = viaHTTP+t1.Sub(t0), viaProxy+t2.Sub(t1)
 		}
+		n++
+	}
+	b.ReportMetric(float64(viaProxy.Nanoseconds())/float64(n), "proxy-ns/call")
+	b.ReportMetric(float64(viaHTTP.Nanoseconds())/float64(n), "direct-ns/call")
+	b.ReportMetric(float64(viaProxy)/float64(viaHTTP), "proxy/direct")
+}
+
+// proxyOnly is proxySession for compareCalls.
+func (d *demo) proxyOnly(t testing.TB) *mcp.ClientSession {
+	var stderr bytes.Buffer
+	cs, _ := d.proxySession(t, &stderr)
+	return cs
+}
+
+// floorSession is a go-sdk client over testdata/floorproxy, with the
+// demo's current access token.
+func (d *demo) floorSession(t testing.TB) *mcp.ClientSession {
+	t.Helper()
+	r := d.run(t, "token", d.url)
+	if r.code != 0 {
+		t.Fatal("mcpauth token failed")
+	}
+	cmd := exec.Command(binary(t, floorPkg), d.url)
+	cmd.Env = append(os.Environ(), "MCPAUTH_FLOOR_TOKEN="+strings.TrimSpace(r.out))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	c := mcp.NewClient(&mcp.Implementation{Name: "via-floor", Version: "1"}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: benchProtov})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	return cs
+}
+
+// serverProcess starts `mcpauth demo --serve --auto-approve` and logs in
+// to its MCP server.
+func serverProcess(b *testing.B) *demo {
+	b.Helper()
+	cmd := exec.Command(binary(b, mcpauthPkg), "demo", "--serve", "--auto-approve")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
 	})
+	d := &demo{home: privateDir(b)}
+	sc := bufio.NewScanner(out)
+	for d.url == "" && sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "MCP server:"); ok {
+			d.url = strings.TrimSpace(u)
+		}
+	}
+	if d.url == "" {
+		b.Fatal("mcpauth demo --serve printed no MCP server URL")
+	}
+	go io.Copy(io.Discard, out)
+	if r := d.run(b, "login", d.url); r.code != 0 {
+		b.Fatal("login failed")
+	}
+	return d
 }
 
 // BenchmarkProxyColdStart: from nothing to the initialize response, with
