@@ -41,7 +41,10 @@ func (s *Server) scopeGuard(next http.Handler) http.Handler {
 						return
 					}
 				}
-				s.stats.add(func(st *Stats) { st.ToolCalls[name]++ })
+				s.stats.add(func(st *Stats) {
+					st.ToolCalls[name]++
+					st.RequestsAtToolCall = st.Requests
+				})
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -12,6 +12,9 @@ type Stats struct {
 	Unauthorized int            // 401 answers
 	Forbidden    int            // 403 answers (insufficient scope)
 	ToolCalls    map[string]int // tools/call requests let through, by tool name
+	// RequestsAtToolCall is Requests when the latest tools/call was let
+	// through: the requests a client had made by then, that one included.
+	RequestsAtToolCall int
 }
 
 type counters struct {
