@@ -59,7 +59,9 @@ mcp-remote. Configure an MCP client with:
 
 It uses stored credentials (see mcpauth login), refreshes them silently, and
 opens the browser for a login when one is needed. Server-initiated messages
-and notifications are passed through. Stdout carries only the protocol;
+and notifications are passed through (on the 2025-11-25 protocol the event
+stream opens once the first request after the handshake is answered).
+Stdout carries only the protocol;
 logs go to stderr. The proxy exits when stdin closes, even during a login.
 
 A login nobody finishes ends after --timeout, with a message saying to run
