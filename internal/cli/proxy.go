@@ -184,9 +184,11 @@ type message struct {
 	envs []envelope
 	// version is the protocol version the message names in its _meta.
 	version string
-	// decoded, when set, is closed once envs is, by the goroutine that
-	// decodes the message while it is on its way (see sendsAsIs).
+	// decoded, when set, is closed once envs and err are, by the
+	// goroutine that decodes the message while it is on its way (see
+	// sendsAsIs).
 	decoded chan struct{}
+	err     error // why the message could not be decoded
 }
 
 // await waits until m is decoded.
@@ -372,7 +374,7 @@ func (p *proxy) readLines(ctx context.Context, sc *bufio.Scanner, eof chan<- str
 			// its way to the server, then reads on.
 			m := &message{raw: line, decoded: make(chan struct{})}
 			p.workers.run(ctx, func() {
-				m.envs, _ = decodeEnvelopes(line)
+				m.envs, m.err = decodeEnvelopes(line)
 				close(m.decoded)
 				p.readLines(ctx, sc, eof)
 			})
@@ -847,6 +849,13 @@ func (p *proxy) noteNegotiated(msg []byte) {
 // fail answers each call of m with an error, and logs why.
 func (p *proxy) fail(m *message, err error) {
 	msg := redactText(p.explain(err))
+	if m.await(); m.err != nil {
+		// A line sent before it was decoded, that turned out not to be
+		// JSON: the client hears what it would have heard at once.
+		p.logf("a line on stdin is not JSON; the server refused it: %s", msg)
+		p.writeError(json.RawMessage("null"), -32700, "parse error: "+m.err.Error())
+		return
+	}
 	calls := m.calls()
 	if len(calls) == 0 {
 		p.logf("could not send %s: %s", orNone(m.method()), msg)

@@ -499,6 +499,20 @@ func TestProxyParseError(t *testing.T) {
 	if m = p.recv(t, 10*time.Second); m["result"] == nil {
 		t.Errorf("initialize after a bad line: %v", m)
 	}
+	// In the established session a line that looks like an object goes
+	// to the server before the proxy decodes it; the server's parse
+	// error comes back, and the session carries on.
+	p.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	time.Sleep(50 * time.Millisecond)
+	p.send(t, `{"jsonrpc":"2.0","id":7,"method":"tools/list",oops}`)
+	m = p.recv(t, 10*time.Second)
+	if e, _ := m["error"].(map[string]any); e == nil || e["code"] != float64(-32700) {
+		t.Errorf("response to a broken object = %v", m)
+	}
+	p.send(t, `{"jsonrpc":"2.0","id":8,"method":"tools/list"}`)
+	if m = p.recv(t, 10*time.Second); m["id"] != float64(8) || m["result"] == nil {
+		t.Errorf("tools/list after a broken object: %v", m)
+	}
 }
 
 func queryParam(t *testing.T, rawURL, name string) string {
