@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mcpauth/mcpauth/internal/urlcheck"
@@ -54,12 +55,36 @@ func (e *StatusError) Error() string {
 }
 
 // fallsThrough reports whether a failed probe lets discovery try the next
-// well-known URL: only a 4xx answer does. A network error or a 5xx stops
+// well-known URL: a 4xx answer does, and so does a 200 whose body is no
+// JSON document at all (an HTML page, say), which is what a site that
+// answers every path with its front page gives for a document it does
+// not have. A network error, a 5xx or a JSON document with faults stops
 // discovery, because the document may well exist at this URL.
 func fallsThrough(err error) bool {
 	var se *StatusError
-	return errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500
+	var nd *notDocument
+	return (errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500) || errors.As(err, &nd)
 }
+
+// notDocument is a body that is no JSON document at all: empty, or an
+// HTML page.
+type notDocument struct{ reason string }
+
+func (e *notDocument) Error() string { return e.reason }
+
+// probeErrors are the failures of the probes of one discovery, each
+// naming its URL, in order.
+type probeErrors []error
+
+func (e probeErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e probeErrors) Unwrap() []error { return e }
 
 // DocumentError reports a metadata document that could not be used.
 type DocumentError struct {
@@ -152,10 +177,10 @@ func decodeDocument(document, rawURL string, body []byte, v any) error {
 func decodeObject(body []byte, v any) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return errors.New("empty body")
+		return &notDocument{"empty body"}
 	}
 	if trimmed[0] == '<' {
-		return errors.New("got HTML, not JSON")
+		return &notDocument{"got HTML, not JSON"}
 	}
 	if trimmed[0] != '{' {
 		return errors.New("the body does not start with '{'")

@@ -82,26 +82,28 @@ func ResourceMetadataURLs(serverURL, fromChallenge string) ([]string, error) {
 // resource_metadata parameter of the server's challenge, or "".
 //
 // The URLs of [ResourceMetadataURLs] are tried in order, moving on only
-// when one answers with a 4xx status; a network error, a 5xx, a malformed
-// document or a resource mismatch stops discovery. It returns ErrNoResourceMetadata (wrapped) when
-// every location answered 4xx.
+// when one answers with a 4xx status or with a body that is no JSON
+// document at all (a catch-all HTML page); a network error, a 5xx, a
+// malformed JSON document or a resource mismatch stops discovery. It
+// returns ErrNoResourceMetadata (wrapped) when no location held a
+// document.
 func (f *Fetcher) ResourceMetadata(ctx context.Context, serverURL, fromChallenge string) (*ResourceMetadata, error) {
 	urls, err := ResourceMetadataURLs(serverURL, fromChallenge)
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error
+	var failed probeErrors
 	for _, u := range urls {
 		md, err := f.fetchResourceMetadata(ctx, serverURL, u)
 		if err == nil {
 			return md, nil
 		}
-		lastErr = err
+		failed = append(failed, err)
 		if !fallsThrough(err) {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("%w for %s (tried %s): %w", ErrNoResourceMetadata, serverURL, strings.Join(urls, ", "), lastErr)
+	return nil, fmt.Errorf("%w for %s: %w", ErrNoResourceMetadata, serverURL, failed)
 }
 
 func (f *Fetcher) fetchResourceMetadata(ctx context.Context, serverURL, metadataURL string) (md *ResourceMetadata, err error) {

@@ -85,6 +85,12 @@ func prmDoc(doc map[string]any) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) { oauthtest.WriteJSON(w, http.StatusOK, doc) }
 }
 
+// appShell is a single-page site's answer to any path: its front page.
+func appShell(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html")
+	_, _ = w.Write([]byte("<!doctype html><p>app shell</p>"))
+}
+
 func status(code int) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) { http.Error(w, http.StatusText(code), code) }
 }
@@ -158,10 +164,22 @@ func TestFetcherResourceMetadata_PRM3(t *testing.T) {
 			wantNoPRM: true,
 		},
 		{
-			name: "HTML at path-inserted stops discovery",
+			// A site that answers every path with its front page.
+			name:      "HTML with 200 at path-inserted falls through",
+			routes:    map[string]http.HandlerFunc{inserted: appShell, root: nil},
+			wantPaths: []string{inserted, root},
+			wantFound: root,
+		},
+		{
+			name:      "HTML with 200 everywhere: no metadata",
+			routes:    map[string]http.HandlerFunc{inserted: appShell, root: appShell},
+			wantPaths: []string{inserted, root},
+			wantNoPRM: true,
+		},
+		{
+			name: "a JSON document that is not an object stops discovery",
 			routes: map[string]http.HandlerFunc{inserted: func(w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", "text/html")
-				_, _ = w.Write([]byte("<!doctype html><p>app shell</p>"))
+				oauthtest.WriteJSON(w, http.StatusOK, []string{"a"})
 			}, root: nil},
 			wantPaths: []string{inserted},
 		},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/mcpauth/mcpauth/internal/urlcheck"
 )
@@ -95,7 +94,9 @@ func ServerMetadataURLs(issuer string) ([]string, error) {
 
 // ServerMetadata finds and validates the metadata of the authorization
 // server identified by issuer (ASM-1, ASM-2, ASM-3). Locations are tried
-// in order while they answer 4xx or hold metadata of another issuer.
+// in order while they answer 4xx, answer with a body that is no JSON
+// document at all (a catch-all HTML page), or hold metadata of another
+// issuer.
 // It returns an *IssuerMismatchError when only such metadata was found,
 // and ErrNoServerMetadata (wrapped) when none was.
 func (f *Fetcher) ServerMetadata(ctx context.Context, issuer string) (*ServerMetadata, error) {
@@ -104,13 +105,13 @@ func (f *Fetcher) ServerMetadata(ctx context.Context, issuer string) (*ServerMet
 		return nil, err
 	}
 	var mismatch *IssuerMismatchError
-	var lastErr error
+	var failed probeErrors
 	for _, u := range urls {
 		md, err := f.fetchServerMetadata(ctx, issuer, u)
 		if err == nil {
 			return md, nil
 		}
-		lastErr = err
+		failed = append(failed, err)
 		if errors.As(err, &mismatch) {
 			continue
 		}
@@ -121,7 +122,7 @@ func (f *Fetcher) ServerMetadata(ctx context.Context, issuer string) (*ServerMet
 	if mismatch != nil {
 		return nil, mismatch
 	}
-	return nil, fmt.Errorf("%w for issuer %s (tried %s): %w", ErrNoServerMetadata, issuer, strings.Join(urls, ", "), lastErr)
+	return nil, fmt.Errorf("%w for issuer %s: %w", ErrNoServerMetadata, issuer, failed)
 }
 
 func (f *Fetcher) fetchServerMetadata(ctx context.Context, issuer, metadataURL string) (md *ServerMetadata, err error) {

@@ -137,6 +137,34 @@ func TestFetcherServerMetadata_ASM2_NoneFound(t *testing.T) {
 	}
 }
 
+// TestFetcherServerMetadata_ASM2_CatchAll: an issuer on a site that
+// answers every path with its HTML front page still has its OpenID
+// configuration found; when nothing but the front page is there, the
+// error names what each URL gave.
+func TestFetcherServerMetadata_ASM2_CatchAll(t *testing.T) {
+	srv := oauthtest.NewServer(t)
+	srv.Handle("/.well-known/oauth-authorization-server", appShell)
+	srv.Handle("/.well-known/openid-configuration", prmDoc(asDoc(srv.URL)))
+	md, err := (&discovery.Fetcher{}).ServerMetadata(context.Background(), srv.URL)
+	if err != nil || md.URL != srv.URL+"/.well-known/openid-configuration" {
+		t.Fatalf("md = %+v, err = %v", md, err)
+	}
+
+	only := oauthtest.NewServer(t)
+	only.Handle("/.well-known/oauth-authorization-server", appShell)
+	only.Handle("/.well-known/openid-configuration", appShell)
+	_, err = (&discovery.Fetcher{}).ServerMetadata(context.Background(), only.URL)
+	var de *discovery.DocumentError
+	if !errors.Is(err, discovery.ErrNoServerMetadata) || !errors.As(err, &de) {
+		t.Fatalf("err = %v, want ErrNoServerMetadata holding a *DocumentError", err)
+	}
+	for _, want := range []string{only.URL + "/.well-known/oauth-authorization-server", only.URL + "/.well-known/openid-configuration", "got HTML, not JSON"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+}
+
 // TestFetcherServerMetadata_ASM3_IssuerMismatch: metadata whose issuer
 // differs from the one the URL was built from, even by a trailing slash,
 // is not used: *IssuerMismatchError.
