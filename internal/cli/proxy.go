@@ -133,11 +133,13 @@ type proxy struct {
 	mu              sync.Mutex
 	sessionID       string
 	protocolVersion string
-	initID          string        // the id of the initialize request, compacted
-	gate            chan struct{} // closed when the pending handshake request completes
-	listenDue       bool          // the session is initialized; the event stream is to be opened
-	listenStarted   bool          // the event stream was opened (once per session)
-	listening       bool          // the event stream's goroutine runs
+	initID          string                    // the id of the initialize request, compacted
+	listIDs         map[string]bool           // ids of tools/list requests awaiting their answer
+	toolParams      map[string][]paramBinding // x-mcp-header bindings, by tool name (proxy_params.go)
+	gate            chan struct{}             // closed when the pending handshake request completes
+	listenDue       bool                      // the session is initialized; the event stream is to be opened
+	listenStarted   bool                      // the event stream was opened (once per session)
+	listening       bool                      // the event stream's goroutine runs
 	closing         bool
 	running         int
 	idle            chan struct{} // closed when running drops to 0 while closing
@@ -149,9 +151,10 @@ type envelope struct {
 	ID     json.RawMessage `json:"id,omitempty"`
 	Method string          `json:"method,omitempty"`
 	Params struct {
-		Name string `json:"name"` // tools/call, prompts/get
-		URI  string `json:"uri"`  // resources/read
-		Meta struct {
+		Name      string          `json:"name"`      // tools/call, prompts/get
+		URI       string          `json:"uri"`       // resources/read
+		Arguments json.RawMessage `json:"arguments"` // tools/call
+		Meta      struct {
 			ProtocolVersion string `json:"io.modelcontextprotocol/protocolVersion"`
 		} `json:"_meta"`
 	} `json:"params"`
@@ -422,6 +425,12 @@ func (p *proxy) dispatch(ctx context.Context, line []byte) func() {
 	if m.method() == "initialize" && m.envs[0].isCall() {
 		p.initID = compactID(m.envs[0].ID)
 	}
+	if m.method() == "tools/list" && m.envs[0].isCall() {
+		if p.listIDs == nil {
+			p.listIDs = map[string]bool{}
+		}
+		p.listIDs[compactID(m.envs[0].ID)] = true
+	}
 	wait := p.gate
 	var release chan struct{}
 	if m.handshake() {
@@ -513,7 +522,13 @@ func (p *proxy) headers(h http.Header, m *message) {
 		e := m.envs[0]
 		h.Set("Mcp-Method", e.Method)
 		switch e.Method {
-		case "tools/call", "prompts/get":
+		case "tools/call":
+			h.Set("Mcp-Name", e.Params.Name)
+			p.mu.Lock()
+			bindings := p.toolParams[e.Params.Name]
+			p.mu.Unlock()
+			setParamHeaders(h, bindings, e.Params.Arguments)
+		case "prompts/get":
 			h.Set("Mcp-Name", e.Params.Name)
 		case "resources/read":
 			h.Set("Mcp-Name", e.Params.URI)
@@ -684,9 +699,14 @@ func (p *proxy) deliver(msg []byte) []string {
 		ids = append(ids, id)
 		p.mu.Lock()
 		init := p.initID != "" && id == p.initID
+		list := p.listIDs[id]
+		delete(p.listIDs, id)
 		p.mu.Unlock()
 		if init {
 			p.noteNegotiated(msg)
+		}
+		if list && len(envs) == 1 {
+			msg = p.learnTools(msg)
 		}
 	}
 	p.forward(msg)
