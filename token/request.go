@@ -146,6 +146,31 @@ func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string)
 	return ep.parseToken(raw, resp.StatusCode, requested, secrets...)
 }
 
+// Post sends a token endpoint request whose answer is not an access
+// token response of this package, such as an RFC 8693 token exchange, in
+// the way [Endpoint.Do] sends one: the endpoint's client authentication,
+// redirects only within its origin, its timeout, the answer bounded. It
+// returns the body of a 200 answer. Any other answer is an *Error, whose
+// server text is kept without the request's credentials.
+func (ep *Endpoint) Post(ctx context.Context, what string, form url.Values) ([]byte, error) {
+	if _, err := urlcheck.HTTPSOrLoopback("token endpoint", ep.URL); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, ep.timeout())
+	defer cancel()
+	resp, raw, secrets, err := postForm(ctx, ep.Client, what, ep.URL, ep.Auth, form)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > maxResponseBytes {
+		return nil, &Error{Endpoint: ep.URL, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, parseError(ep.URL, resp.StatusCode, raw, secrets...)
+	}
+	return raw, nil
+}
+
 // postForm POSTs form to endpoint with the client's authentication, through
 // a client that follows redirects only within the endpoint's origin, and
 // returns the response (its body read, at most maxResponseBytes+1 bytes)

@@ -270,3 +270,21 @@ func TestFresh_RefreshMargin(t *testing.T) {
 		t.Error("nil or empty token usable")
 	}
 }
+
+// TestPost: a request that is not a grant of this package gets the body of
+// a 200 answer as it is, and any other answer as an *Error without the
+// request's credentials.
+func TestPost(t *testing.T) {
+	_, ep := tokenServer(t, 200, `{"issued_token_type":"urn:x","access_token":"JAG"}`)
+	body, err := ep.Post(context.Background(), "token exchange", url.Values{"subject_token": {"ST-SECRET"}})
+	if err != nil || string(body) != `{"issued_token_type":"urn:x","access_token":"JAG"}` {
+		t.Fatalf("Post = %s, %v", body, err)
+	}
+
+	_, ep = tokenServer(t, 400, `{"error":"invalid_grant","error_description":"bad ST-SECRET"}`)
+	_, err = ep.Post(context.Background(), "token exchange", url.Values{"subject_token": {"ST-SECRET"}})
+	var te *token.Error
+	if !errors.As(err, &te) || te.Code != "invalid_grant" || strings.Contains(err.Error(), "ST-SECRET") {
+		t.Errorf("err = %v, want invalid_grant without the subject token", err)
+	}
+}

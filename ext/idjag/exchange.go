@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/mcpauth/mcpauth/discovery"
@@ -30,9 +28,6 @@ const (
 	GrantTypeTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 )
 
-// maxResponseBytes bounds a token exchange response.
-const maxResponseBytes = 1 << 20
-
 // IdP is the enterprise identity provider, where the client exchanges the
 // user's identity assertion for an ID-JAG.
 type IdP struct {
@@ -48,7 +43,8 @@ type IdP struct {
 	// authentication.
 	Auth token.ClientAuth
 	// HTTPClient sends the requests; nil means a client with a 30 s
-	// timeout.
+	// timeout. The token exchange follows redirects only within the
+	// token endpoint's origin (a 307 would resend the subject token).
 	HTTPClient *http.Client
 }
 
@@ -111,39 +107,16 @@ func (p *IdP) Exchange(ctx context.Context, r ExchangeRequest) (*Assertion, erro
 	if len(r.Scopes) > 0 {
 		form.Set("scope", scope.Join(r.Scopes))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, nil)
+	ep := token.Endpoint{URL: endpoint, Auth: p.Auth, Client: p.client()}
+	raw, err := ep.Post(ctx, "token exchange", form)
 	if err != nil {
-		return nil, fmt.Errorf("idjag: token exchange request: %w", err)
-	}
-	if p.Auth != nil {
-		if err := p.Auth.Apply(req, form, endpoint); err != nil {
-			return nil, fmt.Errorf("idjag: client authentication at the IdP: %w", err)
+		var te *token.Error
+		if errors.As(err, &te) && te.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("idjag: the IdP refused the token exchange: %w", err)
 		}
-	}
-	body := form.Encode()
-	req.Body = io.NopCloser(strings.NewReader(body))
-	req.ContentLength = int64(len(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := p.client().Do(req)
-	if err != nil {
-		// url.Error names the endpoint, never the form.
 		return nil, fmt.Errorf("idjag: token exchange at %s: %w", endpoint, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("idjag: token exchange at %s: reading the response: %w", endpoint, err)
-	}
-	if len(raw) > maxResponseBytes {
-		return nil, fmt.Errorf("idjag: token exchange: %w", &token.Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"})
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("idjag: the IdP refused the token exchange: %w", exchangeError(endpoint, resp.StatusCode, raw))
-	}
-	return parseAssertion(endpoint, resp.StatusCode, raw)
+	return parseAssertion(endpoint, http.StatusOK, raw)
 }
 
 // exchangeResponse is the RFC 8693 §2.2.1 response.
@@ -173,20 +146,6 @@ func parseAssertion(endpoint string, status int, raw []byte) (*Assertion, error)
 		a.Expiry = time.Now().Add(time.Duration(secs * float64(time.Second)))
 	}
 	return a, nil
-}
-
-func exchangeError(endpoint string, status int, raw []byte) *token.Error {
-	e := &token.Error{Endpoint: endpoint, StatusCode: status}
-	var body struct {
-		Error            string `json:"error"`
-		ErrorDescription string `json:"error_description"`
-	}
-	if json.Unmarshal(raw, &body) == nil && body.Error != "" {
-		e.Code, e.Description = body.Error, body.ErrorDescription
-	} else {
-		e.Reason = "the response is not an OAuth error object"
-	}
-	return e
 }
 
 func (p *IdP) client() *http.Client {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mcpauth/mcpauth"
@@ -255,5 +256,41 @@ func TestGrantBadConfig(t *testing.T) {
 	r.Endpoint, r.Server = &token.Endpoint{}, nil
 	if _, err := g.Token(ctx, r); err == nil || !strings.Contains(err.Error(), "no authorization server") {
 		t.Errorf("no server: %v", err)
+	}
+}
+
+// A hostile IdP: a 307 to another origin would resend the user's ID Token
+// there, so it is refused and the decoy hears nothing; an error that
+// echoes the ID Token or the client secret shows neither.
+func TestExchangeHostileIdP(t *testing.T) {
+	var decoyHits atomic.Int32
+	decoy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { decoyHits.Add(1) }))
+	t.Cleanup(decoy.Close)
+
+	p := newIdP(t)
+	p.answer = func(w http.ResponseWriter, _ url.Values) {
+		w.Header().Set("Location", decoy.URL+"/steal")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	}
+	x := &idjag.IdP{TokenEndpoint: p.URL + "/oauth2/token", Auth: token.SecretPost{ClientID: "idp-client", Secret: "idp-secret"}}
+	req := idjag.ExchangeRequest{SubjectToken: idToken, Audience: "https://as", Resource: "https://rs"}
+	_, err := x.Exchange(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "another origin") {
+		t.Errorf("err = %v, want the cross-origin redirect refused", err)
+	}
+	if n := decoyHits.Load(); n != 0 {
+		t.Errorf("the decoy origin got %d requests", n)
+	}
+
+	p.answer = func(w http.ResponseWriter, f url.Values) {
+		mockas.Error(w, 400, "invalid_grant", "bad subject_token "+f.Get("subject_token")+" for "+f.Get("client_secret"))
+	}
+	_, err = x.Exchange(context.Background(), req)
+	var te *token.Error
+	if !errors.As(err, &te) || te.Code != "invalid_grant" {
+		t.Fatalf("err = %v, want invalid_grant", err)
+	}
+	if strings.Contains(err.Error(), idToken) || strings.Contains(err.Error(), "idp-secret") {
+		t.Errorf("the error repeats a credential: %v", err)
 	}
 }
