@@ -128,22 +128,11 @@ func (ep *Endpoint) Refresh(ctx context.Context, old *Token, resource string) (*
 // Do makes a token request with form, which must hold grant_type and the
 // grant's parameters; the client's authentication is added here.
 func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string) (*Token, error) {
-	if _, err := urlcheck.HTTPSOrLoopback("token_endpoint", ep.URL); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, ep.timeout())
-	defer cancel()
-	resp, raw, secrets, err := postForm(ctx, ep.Client, "token request", ep.URL, ep.Auth, form)
+	raw, secrets, err := ep.post(ctx, "token request", form)
 	if err != nil {
 		return nil, err
 	}
-	if len(raw) > maxResponseBytes {
-		return nil, &Error{Endpoint: ep.URL, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, parseError(ep.URL, resp.StatusCode, raw, secrets...)
-	}
-	return ep.parseToken(raw, resp.StatusCode, requested, secrets...)
+	return ep.parseToken(raw, http.StatusOK, requested, secrets...)
 }
 
 // Post sends a token endpoint request whose answer is not an access
@@ -151,24 +140,32 @@ func (ep *Endpoint) Do(ctx context.Context, form url.Values, requested []string)
 // the way [Endpoint.Do] sends one: the endpoint's client authentication,
 // redirects only within its origin, its timeout, the answer bounded. It
 // returns the body of a 200 answer. Any other answer is an *Error, whose
-// server text is kept without the request's credentials.
+// server text is kept without the request's credentials. what names the
+// request in errors.
 func (ep *Endpoint) Post(ctx context.Context, what string, form url.Values) ([]byte, error) {
-	if _, err := urlcheck.HTTPSOrLoopback("token endpoint", ep.URL); err != nil {
-		return nil, err
+	raw, _, err := ep.post(ctx, what, form)
+	return raw, err
+}
+
+// post is Do and Post up to the body of a 200 answer, which it returns
+// with the request's credentials, for keeping them out of later errors.
+func (ep *Endpoint) post(ctx context.Context, what string, form url.Values) ([]byte, []string, error) {
+	if _, err := urlcheck.HTTPSOrLoopback("token_endpoint", ep.URL); err != nil {
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, ep.timeout())
 	defer cancel()
 	resp, raw, secrets, err := postForm(ctx, ep.Client, what, ep.URL, ep.Auth, form)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(raw) > maxResponseBytes {
-		return nil, &Error{Endpoint: ep.URL, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"}
+		return nil, nil, &Error{Endpoint: ep.URL, StatusCode: resp.StatusCode, Reason: "response larger than 1 MiB"}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, parseError(ep.URL, resp.StatusCode, raw, secrets...)
+		return nil, nil, parseError(ep.URL, resp.StatusCode, raw, secrets...)
 	}
-	return raw, nil
+	return raw, secrets, nil
 }
 
 // postForm POSTs form to endpoint with the client's authentication, through
