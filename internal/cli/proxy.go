@@ -137,6 +137,7 @@ type proxy struct {
 	listIDs         map[string]bool           // ids of tools/list requests awaiting their answer
 	toolParams      map[string][]paramBinding // x-mcp-header bindings, by tool name (proxy_params.go)
 	gate            chan struct{}             // closed when the pending handshake request completes
+	handshaking     int                       // handshake messages dispatched and not yet answered
 	listenDue       bool                      // the session is initialized; the event stream is to be opened
 	listenStarted   bool                      // the event stream was opened (once per session)
 	listening       bool                      // the event stream's goroutine runs
@@ -342,19 +343,6 @@ func (p *proxy) end() {
 	}
 }
 
-// goRun runs fn in a goroutine counted for shutdown, unless the proxy is
-// closing.
-func (p *proxy) goRun(fn func()) bool {
-	if !p.begin() {
-		return false
-	}
-	go func() {
-		defer p.end()
-		fn()
-	}()
-	return true
-}
-
 // readLines reads the messages on stdin and dispatches them, and closes
 // eof when stdin ends. The goroutine that reads a message is the one that
 // sends it: it hands reading on to a new goroutine first, so a request
@@ -425,7 +413,7 @@ func (p *proxy) dispatch(ctx context.Context, line []byte) func() {
 	if m.method() == "initialize" && m.envs[0].isCall() {
 		p.initID = compactID(m.envs[0].ID)
 	}
-	if m.method() == "tools/list" && m.envs[0].isCall() {
+	if m.method() == "tools/list" && m.envs[0].isCall() && effective(m.version, p.protocolVersion) >= protocol20260728 {
 		if p.listIDs == nil {
 			p.listIDs = map[string]bool{}
 		}
@@ -436,12 +424,18 @@ func (p *proxy) dispatch(ctx context.Context, line []byte) func() {
 	if m.handshake() {
 		release = make(chan struct{})
 		p.gate = release
+		p.handshaking++
 	}
 	p.mu.Unlock()
 
 	return func() {
 		if release != nil {
-			defer close(release)
+			defer func() {
+				p.mu.Lock()
+				p.handshaking--
+				p.mu.Unlock()
+				close(release)
+			}()
 		}
 		if wait != nil {
 			select {
@@ -454,6 +448,15 @@ func (p *proxy) dispatch(ctx context.Context, line []byte) func() {
 		p.post(ctx, m)
 		p.answered(ctx, m)
 	}
+}
+
+// effective is the protocol version a message is sent under: the one it
+// names, else the session's.
+func effective(named, session string) string {
+	if named != "" {
+		return named
+	}
+	return session
 }
 
 // answered follows a message's exchange: the first answer after the
@@ -475,7 +478,7 @@ func (p *proxy) sendsAsIs(line []byte) bool {
 		return false
 	}
 	p.mu.Lock()
-	ready := p.listenDue && p.protocolVersion != "" && p.protocolVersion < protocol20260728
+	ready := p.listenDue && p.handshaking == 0 && p.protocolVersion != "" && p.protocolVersion < protocol20260728
 	p.mu.Unlock()
 	if !ready {
 		return false
@@ -523,15 +526,15 @@ func (p *proxy) headers(h http.Header, m *message) {
 		h.Set("Mcp-Method", e.Method)
 		switch e.Method {
 		case "tools/call":
-			h.Set("Mcp-Name", e.Params.Name)
+			h.Set("Mcp-Name", headerValue(e.Params.Name))
 			p.mu.Lock()
 			bindings := p.toolParams[e.Params.Name]
 			p.mu.Unlock()
 			setParamHeaders(h, bindings, e.Params.Arguments)
 		case "prompts/get":
-			h.Set("Mcp-Name", e.Params.Name)
+			h.Set("Mcp-Name", headerValue(e.Params.Name))
 		case "resources/read":
-			h.Set("Mcp-Name", e.Params.URI)
+			h.Set("Mcp-Name", headerValue(e.Params.URI))
 		}
 	}
 }
@@ -778,16 +781,24 @@ func (p *proxy) startListening(ctx context.Context) {
 		p.mu.Unlock()
 		return
 	}
+	if p.closing {
+		p.mu.Unlock()
+		return
+	}
+	// Counted for shutdown in the same hold of the lock that marks it
+	// listening, so that drain never sees the one without the other.
 	p.listenStarted, p.listening = true, true
+	p.running++
 	p.mu.Unlock()
-	p.goRun(func() {
+	go func() {
+		defer p.end()
 		defer func() {
 			p.mu.Lock()
 			p.listening = false
 			p.mu.Unlock()
 		}()
 		p.listen(ctx)
-	})
+	}()
 }
 
 // listen forwards the standalone event stream, reconnecting (with

@@ -36,27 +36,22 @@ type paramBinding struct {
 	header string // the x-mcp-header value, without the prefix
 }
 
-// schemaNode is the part of a JSON Schema the bindings are read from.
-type schemaNode struct {
-	Type       json.RawMessage       `json:"type"`
-	Header     json.RawMessage       `json:"x-mcp-header"`
-	Properties map[string]schemaNode `json:"properties"`
-}
-
-// toolBindings reads the x-mcp-header marks of a tool's inputSchema, at any
-// depth of properties, and checks them against SEP-2243: each is a
-// non-empty RFC 9110 token, unique regardless of case, on a property of
-// type string, integer or boolean.
+// toolBindings reads the x-mcp-header marks of a tool's inputSchema and
+// checks them against SEP-2243: each sits on a property reached from the
+// schema's root through properties alone (at any depth, but not under
+// items, anyOf, $ref and the like, nor on the root), is a non-empty RFC
+// 9110 token, unique regardless of case, on a property of type string,
+// integer or boolean (or one of them and null).
 func toolBindings(inputSchema json.RawMessage) ([]paramBinding, error) {
 	if len(inputSchema) == 0 || !bytes.Contains(inputSchema, []byte("x-mcp-header")) {
 		return nil, nil
 	}
-	var root schemaNode
+	var root any
 	if err := json.Unmarshal(inputSchema, &root); err != nil {
 		return nil, fmt.Errorf("inputSchema: %w", err)
 	}
 	var out []paramBinding
-	if err := collectBindings(root.Properties, nil, &out); err != nil {
+	if err := walkSchema(root, nil, true, &out); err != nil {
 		return nil, err
 	}
 	seen := map[string]string{}
@@ -70,34 +65,101 @@ func toolBindings(inputSchema json.RawMessage) ([]paramBinding, error) {
 	return out, nil
 }
 
-func collectBindings(props map[string]schemaNode, prefix []string, out *[]paramBinding) error {
-	names := make([]string, 0, len(props))
-	for name := range props {
-		names = append(names, name)
-	}
-	sort.Strings(names) // a stable order for messages and tests
-	for _, name := range names {
-		prop := props[name]
-		path := append(append([]string(nil), prefix...), name)
-		if len(prop.Header) > 0 {
-			var header string
-			if err := json.Unmarshal(prop.Header, &header); err != nil || !isToken(header) {
-				return fmt.Errorf("property %q: x-mcp-header %s is not an HTTP field-name token", strings.Join(path, "."), prop.Header)
+// walkSchema looks for x-mcp-header marks in node, a JSON Schema (or a
+// value within one). onChain tells that node was reached from the root
+// through properties alone, path by which names; a mark anywhere else, or
+// on the root, makes the tool invalid.
+func walkSchema(node any, path []string, onChain bool, out *[]paramBinding) error {
+	switch n := node.(type) {
+	case []any:
+		for _, v := range n {
+			if err := walkSchema(v, nil, false, out); err != nil {
+				return err
 			}
-			var typ string
-			_ = json.Unmarshal(prop.Type, &typ)
-			switch typ {
-			case "string", "integer", "boolean":
-			default:
-				return fmt.Errorf("property %q: x-mcp-header on type %s; only string, integer and boolean may be mirrored", strings.Join(path, "."), orNone(string(prop.Type)))
-			}
-			*out = append(*out, paramBinding{path: path, header: header})
 		}
-		if err := collectBindings(prop.Properties, path, out); err != nil {
-			return err
+		return nil
+	case map[string]any:
+		if mark, ok := n["x-mcp-header"]; ok {
+			b, err := binding(n, mark, path, onChain)
+			if err != nil {
+				return err
+			}
+			*out = append(*out, b)
+		}
+		keys := make([]string, 0, len(n))
+		for k := range n {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // a stable order for messages and tests
+		for _, k := range keys {
+			switch k {
+			case "x-mcp-header", "default", "examples", "const", "enum":
+				continue // values, not schemas
+			case "properties":
+				props, _ := n[k].(map[string]any)
+				names := make([]string, 0, len(props))
+				for name := range props {
+					names = append(names, name)
+				}
+				sort.Strings(names)
+				for _, name := range names {
+					sub := append(append([]string(nil), path...), name)
+					if err := walkSchema(props[name], sub, onChain, out); err != nil {
+						return err
+					}
+				}
+			default:
+				if err := walkSchema(n[k], nil, false, out); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// binding checks the x-mcp-header mark of the property schema prop.
+func binding(prop map[string]any, mark any, path []string, onChain bool) (paramBinding, error) {
+	where := strings.Join(path, ".")
+	if !onChain || len(path) == 0 {
+		return paramBinding{}, fmt.Errorf("an x-mcp-header mark (%v) outside properties: only properties reached through properties may carry one", mark)
+	}
+	header, _ := mark.(string)
+	if !isToken(header) {
+		return paramBinding{}, fmt.Errorf("property %q: x-mcp-header %v is not an HTTP field-name token", where, mark)
+	}
+	if !mirrorable(prop["type"]) {
+		return paramBinding{}, fmt.Errorf("property %q: x-mcp-header on type %v; only string, integer and boolean may be mirrored", where, orNone(fmt.Sprint(prop["type"])))
+	}
+	return paramBinding{path: path, header: header}, nil
+}
+
+// mirrorable reports whether a property of this JSON Schema type may be
+// mirrored: string, integer or boolean, alone or with null.
+func mirrorable(typ any) bool {
+	var types []string
+	switch t := typ.(type) {
+	case string:
+		types = []string{t}
+	case []any:
+		for _, v := range t {
+			s, ok := v.(string)
+			if !ok {
+				return false
+			}
+			if s != "null" {
+				types = append(types, s)
+			}
+		}
+	}
+	if len(types) != 1 {
+		return false
+	}
+	switch types[0] {
+	case "string", "integer", "boolean":
+		return true
+	}
+	return false
 }
 
 // isToken reports whether s is an RFC 9110 §5.6.2 token (1*tchar).
@@ -167,16 +229,23 @@ func paramValue(raw json.RawMessage) (string, bool) {
 		if json.Unmarshal(raw, &s) != nil {
 			return "", false
 		}
-		if needsBase64(s) {
-			return base64Open + base64.StdEncoding.EncodeToString([]byte(s)) + base64Close, true
-		}
-		return s, true
+		return headerValue(s), true
 	}
 	var n float64
 	if json.Unmarshal(raw, &n) != nil || n != float64(int64(n)) || n > maxSafeInteger || n < -maxSafeInteger {
 		return "", false
 	}
 	return strconv.FormatInt(int64(n), 10), true
+}
+
+// headerValue is s as a header value of the 2026-07-28 protocol (Mcp-Name
+// and Mcp-Param headers): as it is when it is plain visible ASCII, else
+// wrapped in base64.
+func headerValue(s string) string {
+	if needsBase64(s) {
+		return base64Open + base64.StdEncoding.EncodeToString([]byte(s)) + base64Close
+	}
+	return s
 }
 
 func needsBase64(s string) bool {

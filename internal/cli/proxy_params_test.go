@@ -65,6 +65,15 @@ func TestToolBindings_SEP2243(t *testing.T) {
 		{"duplicate regardless of case", `{"properties":{"a":{"type":"string","x-mcp-header":"Region"},"b":{"type":"string","x-mcp-header":"region"}}}`, nil, "both use"},
 		{"number", `{"properties":{"a":{"type":"number","x-mcp-header":"A"}}}`, nil, "only string, integer and boolean"},
 		{"object", `{"properties":{"a":{"type":"object","x-mcp-header":"A"}}}`, nil, "only string, integer and boolean"},
+		{"string or null", `{"properties":{"a":{"type":["string","null"],"x-mcp-header":"A"}}}`, []string{"a=A"}, ""},
+		{"two types", `{"properties":{"a":{"type":["string","integer"],"x-mcp-header":"A"}}}`, nil, "only string, integer and boolean"},
+		{"boolean subschemas", `{"properties":{"extra":true,"a":{"type":"string","x-mcp-header":"A"}},"additionalProperties":false}`, []string{"a=A"}, ""},
+		{"only named in a description", `{"description":"no x-mcp-header here","properties":{"a":{"type":"string"}}}`, nil, ""},
+		{"a default value that looks like a mark", `{"properties":{"a":{"type":"object","default":{"x-mcp-header":"A"}}}}`, nil, ""},
+		{"on the root", `{"type":"string","x-mcp-header":"A"}`, nil, "outside properties"},
+		{"under items", `{"properties":{"list":{"type":"array","items":{"type":"string","x-mcp-header":"A"}}}}`, nil, "outside properties"},
+		{"under anyOf", `{"anyOf":[{"properties":{"a":{"type":"string","x-mcp-header":"A"}}}]}`, nil, "outside properties"},
+		{"under $defs", `{"$defs":{"r":{"type":"string","x-mcp-header":"A"}},"properties":{"a":{"$ref":"#/$defs/r"}}}`, nil, "outside properties"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,4 +237,32 @@ func FuzzParamValue(f *testing.F) {
 			t.Fatalf("paramValue(%q) = %q for a %T", raw, v, want)
 		}
 	})
+}
+
+// Mcp-Name carries a name that is not plain visible ASCII wrapped in
+// base64, as Mcp-Param values do (2026-07-28).
+func TestHeaders_SEP2243_McpName(t *testing.T) {
+	p := &proxy{protocolVersion: protocol20260728}
+	for name, want := range map[string]string{"echo": "echo", "café": "=?base64?Y2Fmw6k=?=", "a\nb": "=?base64?YQpi?="} {
+		line, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": map[string]any{"name": name}})
+		m := &message{raw: line}
+		m.envs, _ = decodeEnvelopes(line)
+		h := http.Header{}
+		p.headers(h, m)
+		if got := h.Get("Mcp-Name"); got != want {
+			t.Errorf("Mcp-Name for %q = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// On 2025-11-25 the marks mean nothing: a tools/list answer passes as it
+// is, whatever its marks.
+func TestDispatch_SEP2243_OnlyOn2026(t *testing.T) {
+	for version, tracked := range map[string]bool{"2025-11-25": false, protocol20260728: true} {
+		p := &proxy{protocolVersion: version, logf: func(string, ...any) {}}
+		p.dispatch(context.Background(), []byte(`{"jsonrpc":"2.0","id":9,"method":"tools/list"}`))
+		if got := p.listIDs["9"]; got != tracked {
+			t.Errorf("%s: tools/list answer read for marks = %v, want %v", version, got, tracked)
+		}
+	}
 }
