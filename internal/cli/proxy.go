@@ -193,6 +193,7 @@ type message struct {
 	// sendsAsIs).
 	decoded chan struct{}
 	err     error // why the message could not be decoded
+	retried bool  // sent again after learning a tool's marks (proxy_params.go)
 }
 
 // await waits until m is decoded.
@@ -571,6 +572,11 @@ func (p *proxy) post(ctx context.Context, m *message) {
 		return
 	case resp.StatusCode >= 400:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if resp.StatusCode == http.StatusBadRequest && p.learnForRetry(ctx, m, body) {
+			resp.Body.Close()
+			p.post(ctx, m) // once more, with the headers the tool's marks ask for
+			return
+		}
 		if mt == "application/json" && p.forwardResponses(body, m) {
 			return
 		}

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -341,4 +345,139 @@ func replaceTools(msg []byte, tools []json.RawMessage) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(top)
+}
+
+// codeHeaderMismatch is the JSON-RPC error a 2026-07-28 server answers,
+// with HTTP 400, when a request's headers do not match its body.
+const codeHeaderMismatch = -32020
+
+// maxToolPages bounds the tools/list pages the proxy reads for itself.
+const maxToolPages = 20
+
+// learnForRetry handles a header mismatch on a tools/call of a tool the
+// proxy has not seen listed (the client kept its tool list from an
+// earlier session, say): it lists the tools itself, and reports whether
+// the call should go again, now that the tool's marks are known. A call
+// goes again once at most.
+func (p *proxy) learnForRetry(ctx context.Context, m *message, body []byte) bool {
+	if m.retried || len(m.calls()) != 1 || m.method() != "tools/call" {
+		return false
+	}
+	var answer struct {
+		Error *struct {
+			Code int `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &answer) != nil || answer.Error == nil || answer.Error.Code != codeHeaderMismatch {
+		return false
+	}
+	name := m.envs[0].Params.Name
+	p.mu.Lock()
+	_, known := p.toolParams[name]
+	version := effective(m.version, p.protocolVersion)
+	p.mu.Unlock()
+	if known || version < protocol20260728 {
+		return false
+	}
+	// The proxy's own requests carry the client's _meta: on 2026-07-28 it
+	// names the client and its capabilities in every request.
+	var params struct {
+		Params struct {
+			Meta json.RawMessage `json:"_meta"`
+		} `json:"params"`
+	}
+	_ = json.Unmarshal(m.raw, &params)
+	p.logf("the server wants headers for tool %q the proxy has not seen listed; listing the tools", redactText(name))
+	if err := p.listTools(ctx, params.Params.Meta); err != nil {
+		p.logf("listing the tools: %s", redactText(err.Error()))
+		return false
+	}
+	p.mu.Lock()
+	_, known = p.toolParams[name]
+	p.mu.Unlock()
+	m.retried = known
+	return known
+}
+
+// listTools reads every page of the server's tools/list for the proxy
+// itself, and learns the tools' marks. Nothing of it goes to stdout.
+func (p *proxy) listTools(ctx context.Context, meta json.RawMessage) error {
+	cursor := ""
+	for page := 0; page < maxToolPages; page++ {
+		params := map[string]any{}
+		if len(meta) > 0 {
+			params["_meta"] = meta
+		}
+		if cursor != "" {
+			params["cursor"] = cursor
+		}
+		line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": fmt.Sprintf("mcpauth-proxy-tools-%d", page), "method": "tools/list", "params": params})
+		if err != nil {
+			return err
+		}
+		answer, err := p.ask(ctx, line)
+		if err != nil {
+			return err
+		}
+		p.learnTools(answer)
+		var next struct {
+			Result struct {
+				NextCursor string `json:"nextCursor"`
+			} `json:"result"`
+		}
+		if json.Unmarshal(answer, &next) != nil || next.Result.NextCursor == "" {
+			return nil
+		}
+		cursor = next.Result.NextCursor
+	}
+	return fmt.Errorf("more than %d pages of tools", maxToolPages)
+}
+
+// ask sends a request of the proxy's own and returns the response to it,
+// from a JSON body or the first response of an event stream.
+func (p *proxy) ask(ctx context.Context, line []byte) ([]byte, error) {
+	m := &message{raw: line}
+	var err error
+	if m.envs, err = decodeEnvelopes(line); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(line))
+	if err != nil {
+		return nil, err
+	}
+	p.headers(req.Header, m)
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the MCP server answered HTTP %d", resp.StatusCode)
+	}
+	if mediaType(resp.Header.Get("Content-Type")) != "text/event-stream" {
+		return io.ReadAll(io.LimitReader(resp.Body, maxMessage))
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, maxMessage)
+	var data bytes.Buffer
+	for sc.Scan() {
+		if field, value, _ := bytes.Cut(sc.Bytes(), []byte(":")); string(field) == "data" {
+			if data.Len() > 0 {
+				data.WriteByte('\n')
+			}
+			data.Write(bytes.TrimPrefix(value, []byte(" ")))
+			continue
+		}
+		if len(sc.Bytes()) == 0 && data.Len() > 0 {
+			msg := bytes.Clone(data.Bytes())
+			data.Reset()
+			if envs, err := decodeEnvelopes(msg); err == nil && len(envs) == 1 && envs[0].Method == "" && len(envs[0].ID) > 0 {
+				return msg, nil
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("the event stream ended before the answer")
 }

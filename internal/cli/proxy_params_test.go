@@ -137,10 +137,10 @@ func TestLearnTools_SEP2243_DropsInvalidTools(t *testing.T) {
 	}
 }
 
-// Through the proxy, a 2026-07-28 client calls a tool whose argument the
-// server (go-sdk, which checks) wants mirrored in Mcp-Param-Region: the
-// proxy learned the mark from tools/list and sets the header.
-func TestProxyParamHeaders_SEP2243(t *testing.T) {
+// whereServer is a stateless go-sdk server (2026-07-28) with a tool whose
+// region argument must be mirrored in Mcp-Param-Region; it records the
+// Mcp-Param-Region of each tools/call and the methods it is sent.
+func whereServer(t *testing.T) (url string, regions, methods func() []string) {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "headers", Version: "1"}, nil)
 	srv.AddTool(&mcp.Tool{
 		Name: "where",
@@ -155,18 +155,55 @@ func TestProxyParamHeaders_SEP2243(t *testing.T) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Region}}}, nil
 	})
 	var mu sync.Mutex
-	var seen []string
+	var seenRegions, seenMethods []string
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Stateless: true})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seenMethods = append(seenMethods, r.Header.Get("Mcp-Method"))
 		if r.Header.Get("Mcp-Method") == "tools/call" {
-			mu.Lock()
-			seen = append(seen, r.Header.Get("Mcp-Param-Region"))
-			mu.Unlock()
+			seenRegions = append(seenRegions, r.Header.Get("Mcp-Param-Region"))
 		}
+		mu.Unlock()
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(hs.Close)
-	d := &demo{home: privateDir(t), url: hs.URL + "/mcp"}
+	get := func(s *[]string) func() []string {
+		return func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(*s)
+		}
+	}
+	return hs.URL + "/mcp", get(&seenRegions), get(&seenMethods)
+}
+
+// A client that calls the tool without listing the tools in this session
+// (it kept its list from an earlier one) gets its answer: the server's
+// header mismatch makes the proxy list the tools itself and call again.
+func TestProxyParamHeaders_SEP2243_UnlistedTool(t *testing.T) {
+	url, regions, methods := whereServer(t)
+	d := &demo{home: privateDir(t), url: url}
+	p := d.startProxy(t, runOpts{})
+	cs := p.client(t, nil, nil)
+	defer cs.Close()
+	res, err := cs.CallTool(testCtx(t, 10*time.Second), &mcp.CallToolParams{Name: "where", Arguments: map[string]any{"region": "eu"}})
+	if err != nil || res.IsError || res.Content[0].(*mcp.TextContent).Text != "eu" {
+		t.Fatalf("where: %v %+v", err, res)
+	}
+	if got, want := regions(), []string{"", "eu"}; !slices.Equal(got, want) {
+		t.Errorf("Mcp-Param-Region of the calls = %q, want %q", got, want)
+	}
+	if got, want := methods(), []string{"server/discover", "tools/call", "tools/list", "tools/call"}; !slices.Equal(got, want) {
+		t.Errorf("methods = %q, want %q", got, want)
+	}
+}
+
+// Through the proxy, a 2026-07-28 client calls a tool whose argument the
+// server (go-sdk, which checks) wants mirrored in Mcp-Param-Region: the
+// proxy learned the mark from tools/list and sets the header.
+func TestProxyParamHeaders_SEP2243(t *testing.T) {
+	url, regions, _ := whereServer(t)
+	d := &demo{home: privateDir(t), url: url}
 	p := d.startProxy(t, runOpts{})
 	cs := p.client(t, nil, nil)
 	defer cs.Close()
@@ -180,10 +217,8 @@ func TestProxyParamHeaders_SEP2243(t *testing.T) {
 			t.Fatalf("where(%q): %v %+v", region, err, res)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := []string{"us-west1", "=?base64?IGNhZsOpIA==?="}; !slices.Equal(seen, want) {
-		t.Errorf("Mcp-Param-Region = %q, want %q", seen, want)
+	if got, want := regions(), []string{"us-west1", "=?base64?IGNhZsOpIA==?="}; !slices.Equal(got, want) {
+		t.Errorf("Mcp-Param-Region = %q, want %q", got, want)
 	}
 }
 
