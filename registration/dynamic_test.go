@@ -164,3 +164,20 @@ func TestRegister_RDR1_RefusesInsecureEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestRegister_DPoPBoundAccessTokens: a client that always sends DPoP
+// proofs says so at registration (RFC 9449 §5.2); others say nothing.
+func TestRegister_DPoPBoundAccessTokens(t *testing.T) {
+	as := oauthtest.NewAS(t, oauthtest.ASConfig{})
+	md := registration.Metadata{RedirectURIs: []string{loopbackRedirect}, DPoPBoundAccessTokens: true}.Defaults(true)
+	if _, err := registration.Register(context.Background(), nil, as.Issuer, as.URL+as.RegisterPath, md); err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := as.Registrations()[0].JSON(&body); err != nil {
+		t.Fatal(err)
+	}
+	if body["dpop_bound_access_tokens"] != true {
+		t.Errorf("registration body %v lacks dpop_bound_access_tokens: true", body)
+	}
+}

@@ -48,6 +48,10 @@ type Metadata struct {
 	SoftwareID              string   `json:"software_id,omitempty"`
 	SoftwareVersion         string   `json:"software_version,omitempty"`
 	ApplicationType         string   `json:"application_type,omitempty"`
+	// DPoPBoundAccessTokens asks the authorization server to issue this
+	// client DPoP-bound access tokens only (RFC 9449 §5.2): set it when
+	// the client always sends DPoP proofs (ext/dpop).
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
 }
 
 // Defaults fills what the application left unset, for a client that runs

@@ -8,6 +8,7 @@ import (
 	"github.com/mcpauth/mcpauth"
 	"github.com/mcpauth/mcpauth/authorize"
 	"github.com/mcpauth/mcpauth/ext/dpop"
+	"github.com/mcpauth/mcpauth/registration"
 	"github.com/mcpauth/mcpauth/store"
 )
 
@@ -30,6 +31,8 @@ func ExampleTransport() {
 		Base:       d,          // MCP requests: Authorization: DPoP plus a proof with ath
 		HTTPClient: d.Client(), // token requests: a proof, so the tokens are DPoP-bound
 		Store:      creds,
+		// Registered as a client whose tokens are always DPoP-bound.
+		Client: registration.Metadata{DPoPBoundAccessTokens: true},
 		Step: &authorize.Loopback{Open: func(_ context.Context, authURL string) error {
 			fmt.Println("Open this URL to authorize:", authURL)
 			return nil
