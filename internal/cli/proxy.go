@@ -514,10 +514,7 @@ func (p *proxy) headers(h http.Header, m *message) {
 	if m.method() == "initialize" {
 		return
 	}
-	if m.version != "" {
-		version = m.version
-	}
-	if version != "" {
+	if version = effective(m.version, version); version != "" {
 		h.Set("Mcp-Protocol-Version", version)
 	}
 	// The 2026-07-28 protocol repeats the method (of requests and
@@ -649,6 +646,23 @@ func (p *proxy) stream(ctx context.Context, body io.Reader, m *message) {
 // readEvents forwards the messages of an event stream. Responses whose id
 // is in want are removed from it. It returns the last event id seen.
 func (p *proxy) readEvents(ctx context.Context, body io.Reader, want map[string]bool, lastID string) (string, error) {
+	lastID, err := readSSE(body, lastID, func(data []byte) bool {
+		for _, id := range p.deliver(data) {
+			delete(want, id)
+		}
+		return true
+	})
+	if ctx.Err() != nil {
+		return lastID, nil
+	}
+	return lastID, err
+}
+
+// readSSE reads an event stream (the WHATWG server-sent events format)
+// and passes the data of each message event to each, until each returns
+// false or the stream ends. It returns the last event id seen, starting
+// from lastID.
+func readSSE(body io.Reader, lastID string, each func(data []byte) bool) (string, error) {
 	sc := bufio.NewScanner(body)
 	sc.Buffer(nil, maxMessage) // 4 KiB to start, grown for larger events
 	var data bytes.Buffer
@@ -656,10 +670,8 @@ func (p *proxy) readEvents(ctx context.Context, body io.Reader, want map[string]
 	for sc.Scan() {
 		line := sc.Bytes()
 		if len(line) == 0 {
-			if data.Len() > 0 && (len(event) == 0 || string(event) == "message") {
-				for _, id := range p.deliver(data.Bytes()) {
-					delete(want, id)
-				}
+			if data.Len() > 0 && (len(event) == 0 || string(event) == "message") && !each(data.Bytes()) {
+				return lastID, nil
 			}
 			data.Reset()
 			event = event[:0]
@@ -679,10 +691,7 @@ func (p *proxy) readEvents(ctx context.Context, body io.Reader, want map[string]
 			event = append(event[:0], value...)
 		}
 	}
-	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		return lastID, err
-	}
-	return lastID, nil
+	return lastID, sc.Err()
 }
 
 // deliver forwards a message (or batch) from the server to stdout and

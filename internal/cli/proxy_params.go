@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -9,8 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -90,23 +90,14 @@ func walkSchema(node any, path []string, onChain bool, out *[]paramBinding) erro
 			}
 			*out = append(*out, b)
 		}
-		keys := make([]string, 0, len(n))
-		for k := range n {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // a stable order for messages and tests
-		for _, k := range keys {
+		// In a stable order, for messages and tests.
+		for _, k := range slices.Sorted(maps.Keys(n)) {
 			switch k {
 			case "x-mcp-header", "default", "examples", "const", "enum":
 				continue // values, not schemas
 			case "properties":
 				props, _ := n[k].(map[string]any)
-				names := make([]string, 0, len(props))
-				for name := range props {
-					names = append(names, name)
-				}
-				sort.Strings(names)
-				for _, name := range names {
+				for _, name := range slices.Sorted(maps.Keys(props)) {
 					sub := append(append([]string(nil), path...), name)
 					if err := walkSchema(props[name], sub, onChain, out); err != nil {
 						return err
@@ -457,26 +448,17 @@ func (p *proxy) ask(ctx context.Context, line []byte) ([]byte, error) {
 	if mediaType(resp.Header.Get("Content-Type")) != "text/event-stream" {
 		return io.ReadAll(io.LimitReader(resp.Body, maxMessage))
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, maxMessage)
-	var data bytes.Buffer
-	for sc.Scan() {
-		if field, value, _ := bytes.Cut(sc.Bytes(), []byte(":")); string(field) == "data" {
-			if data.Len() > 0 {
-				data.WriteByte('\n')
-			}
-			data.Write(bytes.TrimPrefix(value, []byte(" ")))
-			continue
+	var answer []byte
+	_, err = readSSE(resp.Body, "", func(data []byte) bool {
+		if envs, err := decodeEnvelopes(data); err == nil && len(envs) == 1 && envs[0].Method == "" && len(envs[0].ID) > 0 {
+			answer = bytes.Clone(data)
 		}
-		if len(sc.Bytes()) == 0 && data.Len() > 0 {
-			msg := bytes.Clone(data.Bytes())
-			data.Reset()
-			if envs, err := decodeEnvelopes(msg); err == nil && len(envs) == 1 && envs[0].Method == "" && len(envs[0].ID) > 0 {
-				return msg, nil
-			}
-		}
+		return answer == nil
+	})
+	if answer != nil {
+		return answer, nil
 	}
-	if err := sc.Err(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return nil, errors.New("the event stream ended before the answer")
