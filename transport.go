@@ -1,7 +1,6 @@
 package mcpauth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mcpauth/mcpauth/discovery"
+	"github.com/mcpauth/mcpauth/internal/replay"
 	"github.com/mcpauth/mcpauth/internal/urlcheck"
 	"github.com/mcpauth/mcpauth/scope"
 	"github.com/mcpauth/mcpauth/store"
@@ -111,9 +111,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(req)
 	}
 	ctx := req.Context()
-	req, err := replayable(req)
+	req, err := replay.Request(req)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("mcpauth: reading request body: %w", err)
 	}
 	tok, err := t.tokenForRequest(ctx)
 	if err != nil {
@@ -218,23 +218,6 @@ func (t *Transport) forServer(u *url.URL) bool {
 		return true // the common case, without building strings
 	}
 	return urlcheck.Origin(u) == t.origin
-}
-
-// replayable makes sure req's body can be sent again after an
-// authorization, buffering a body that has no GetBody.
-func replayable(req *http.Request) (*http.Request, error) {
-	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
-		return req, nil
-	}
-	buf, err := io.ReadAll(req.Body)
-	req.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("mcpauth: reading request body: %w", err)
-	}
-	r := req.Clone(req.Context())
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	r.Body, _ = r.GetBody()
-	return r, nil
 }
 
 func challengeOf(resp *http.Response) discovery.Challenge {

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/discovery"
+	"github.com/mcpauth/mcpauth/internal/replay"
 )
 
 // Header is the request header that carries a proof (RFC 9449 §4.1).
@@ -114,9 +115,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, fmt.Errorf("dpop: %w", ErrNoKey)
 	}
-	req, err := replayable(req)
+	req, err := replay.Request(req)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dpop: reading the request body: %w", err)
 	}
 	o := origin(req.URL)
 	for attempt := 0; ; attempt++ {
@@ -228,23 +229,6 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
-}
-
-// replayable makes sure req's body can be sent again for a nonce retry,
-// buffering a body that has no GetBody.
-func replayable(req *http.Request) (*http.Request, error) {
-	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
-		return req, nil
-	}
-	buf, err := io.ReadAll(req.Body)
-	req.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("dpop: reading the request body: %w", err)
-	}
-	r := req.Clone(req.Context())
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	r.Body, _ = r.GetBody()
-	return r, nil
 }
 
 var _ http.RoundTripper = (*Transport)(nil)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/mcpauth/mcpauth"
 	"github.com/mcpauth/mcpauth/discovery"
+	"github.com/mcpauth/mcpauth/internal/replay"
 	"github.com/mcpauth/mcpauth/internal/urlcheck"
 	"github.com/mcpauth/mcpauth/registration"
 	"github.com/mcpauth/mcpauth/store"
@@ -424,16 +424,9 @@ func (c *authClient) renew(old *mcpauth.Transport) *mcpauth.Transport {
 // transport that reads the store again, where the credentials another
 // process saved now are.
 func (c *authClient) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(req.Body); err != nil {
-			return nil, err
-		}
-		req.Body.Close()
-		data := buf.Bytes()
-		req = req.Clone(req.Context())
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-		req.Body, _ = req.GetBody()
+	req, err := replay.Request(req)
+	if err != nil {
+		return nil, err
 	}
 	t := c.transport()
 	resp, err := t.RoundTrip(req)
