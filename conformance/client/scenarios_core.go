@@ -92,18 +92,9 @@ func runSSERetry(ctx context.Context, serverURL string, env *scenarioEnv) error 
 // client retries with a supported one, and every request carries the
 // MCP-Protocol-Version header and the _meta triple (protocol version, client
 // info, client capabilities).
+// The SDK does all of that; the client's part is the initialize scenario's.
 func runRequestMetadata(ctx context.Context, serverURL string, env *scenarioEnv) error {
-	s, err := connect(ctx, serverURL, env, nil)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	tools, err := listTools(ctx, s)
-	if err != nil {
-		return err
-	}
-	logf("server offers %d tool(s)", len(tools))
-	return nil
+	return runInitialize(ctx, serverURL, env)
 }
 
 // callOfferedTool lists the tools, checks that tool is among them, and
