@@ -67,12 +67,7 @@ func (f *File) Path() string { return f.path }
 
 // Load implements Store.
 func (f *File) Load(ctx context.Context, key Key) (*Record, error) {
-	unlock, err := f.lock.lock(ctx, true)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	st, err := f.read()
+	st, err := f.readShared(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,16 +79,21 @@ func (f *File) Load(ctx context.Context, key Key) (*Record, error) {
 
 // List implements Store. Records come sorted by resource, then issuer.
 func (f *File) List(ctx context.Context) ([]*Record, error) {
+	st, err := f.readShared(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Records, nil
+}
+
+// readShared reads the state file under the shared lock.
+func (f *File) readShared(ctx context.Context) (*fileState, error) {
 	unlock, err := f.lock.lock(ctx, true)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	st, err := f.read()
-	if err != nil {
-		return nil, err
-	}
-	return st.Records, nil
+	return f.read()
 }
 
 // Update implements Store. fn runs while this process holds the exclusive
